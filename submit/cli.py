@@ -1,0 +1,90 @@
+"""The `submit` command line. Exit codes: 0 success, 1 the data failed a check, 2 usage or input error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from submit import __version__
+from submit.errors import SubmitError
+from submit.project import Specs, default_specs_dir
+
+log = logging.getLogger("submit")
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("submit")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+class _Group(click.Group):
+    """Turns SubmitError into its exit code and a readable message instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SubmitError as exc:
+            click.echo(f"error: {exc.render(limit=200)}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="submit")
+@click.option("-v", "--verbose", count=True, help="More detail (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option("--specs", "specs_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Study specs folder (default: ./specs, else the repository's).")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, specs_dir: Path | None) -> None:
+    """submit: raw clinical trial data to a regulatory study data package."""
+    _setup_logging(-1 if quiet else verbose)
+    ctx.obj = Specs(specs_dir or default_specs_dir())
+
+
+@main.command()
+@click.option("--subjects", "n_subjects", type=click.IntRange(1, 1_000_000), default=36, show_default=True,
+              help="Number of subjects; 36 reproduces the published MT103-206 counts exactly.")
+@click.option("--seed", type=int, default=20101006, show_default=True, help="Random seed.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/raw"),
+              show_default=True, help="Folder for the raw extract; the latent truth goes beside it (<out>_truth).")
+@click.pass_obj
+def simulate(specs: Specs, n_subjects: int, seed: int, out_dir: Path) -> None:
+    """Simulate a raw EDC extract modeled on MT103-206."""
+    from submit.simulate import simulate_study, write_extract
+
+    extract = simulate_study(specs.study, n_subjects=n_subjects, seed=seed)
+    write_extract(extract, out_dir, specs.raw_schema)
+    log.info("wrote %d raw datasets for %d subjects to %s (truth: %s)",
+             len(extract.frames), n_subjects, out_dir, truth_dir(out_dir))
+
+
+def truth_dir(out_dir: Path) -> Path:
+    return out_dir.with_name(out_dir.name + "_truth")
+
+
+@main.command()
+@click.option("--raw", "raw_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Raw extract to use (CSV, SAS7BDAT or XPT). Default: simulate the default study.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
+              show_default=True, help="Output root (the package tree of the design contract).")
+@click.option("--build-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date stamped into outputs (default: dates.build_date of the study configuration).")
+@click.pass_obj
+def build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.datetime | None) -> None:
+    """Run every stage of the pipeline and write the package atomically."""
+    from submit.build import run_build
+
+    run_build(specs, raw_dir=raw_dir, out_dir=out_dir,
+              build_date=build_date.date() if build_date else None)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""QC tools: dataset compare and conformance validation."""

@@ -1,0 +1,1 @@
+"""The raw EDC extract: its documented schema and the reader that checks an extract against it."""
