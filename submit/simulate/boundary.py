@@ -68,6 +68,16 @@ def adjust_course(c: pd.DataFrame, cases: Cases) -> pd.DataFrame:
     if i is not None:
         c.loc[i, "dropout"] = c.core_end[i] + 100
         cases.add("LOST_TO_FOLLOW_UP", i, "", "lost to follow-up 100 days after the core study")
+    if not c.late_hsct.any():
+        ok = (resp & ~c.hsct & c.relapse_seen & ~c.relapse_in_core & (c.relapse_doc + 80 < np.minimum(c.death, c.to_cutoff))
+              & (c.dropout >= NEVER))
+        i = first(ok)
+        if i is not None:
+            c.loc[i, ["retreat", "retreat_start", "n_retreat", "salvage", "salvage_start", "late_hsct", "late_hsct_day"]] = [
+                False, NEVER, 0, True, c.relapse_doc[i] + 10, True, c.relapse_doc[i] + 70]
+    i = first(c.late_hsct)
+    if i is not None:
+        cases.add("HSCT_AFTER_SALVAGE", i, "", "transplant after relapse and salvage therapy (not an immediate HSCT)")
     i = first(c.bor == "NE")
     if i is not None:
         cases.add("NE_ONE_DAY", i, "", "infusion stopped on day 1 for an adverse event; never assessed")

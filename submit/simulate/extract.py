@@ -128,10 +128,11 @@ def build_extract(study: StudyConfig, p: SimulationParams, n: int, rng: np.rando
         "subj": ne, "term": "Encephalopathy", "pt": "Encephalopathy", "soc": "Nervous system disorders",
         "day": 0, "grade": 4, "serious": True, "rel": "Probable", "duration": 6, "outcome": "Recovered"})],
         ignore_index=True).sort_values(["subj", "day"], kind="stable").reset_index(drop=True)
+    ae = _interruption_case(ae, course, cases)
     stop_early = np.full(n, np.inf)
     first_start = cyc.groupby("subj").start.min().reindex(idx).to_numpy()
     stop_early[ne] = first_start[ne] + 20 * 60
-    stops = safety.interruptions(ae, seg, rng)
+    stops = safety.interruptions(ae[~ae.subj.isin(ne)], seg, rng)
     seg = treatment.truncate(treatment.cut_interruptions(seg, stops.drop(columns="ae_row")), course, stop_early)
     ae["action"] = "None"
     ae.loc[stops.ae_row.to_numpy(), "action"] = "Infusion interrupted"
@@ -309,10 +310,24 @@ def _ae_window_cases(ae: pd.DataFrame, course: pd.DataFrame, last_inf: np.ndarra
     rows = pd.DataFrame({"subj": s, "term": ["Cough", "Rhinitis"], "pt": ["Cough", "Rhinitis"],
                          "soc": ["Respiratory, thoracic and mediastinal disorders", "Infections and infestations"],
                          "day": [last_inf[s] + 30, last_inf[s] + 31], "grade": 1, "serious": False,
-                         "rel": "Not related", "duration": 5, "outcome": "", "action": "Not applicable"})
+                         "rel": "Not related", "duration": 5, "outcome": "", "action": "Not applicable",
+                         "exact": True})
     cases.add("AE_30_DAYS_AFTER", s, "", "AE starting 30 days after the last infusion (treatment-emergent)")
     cases.add("AE_31_DAYS_AFTER", s, "", "AE starting 31 days after the last infusion (not treatment-emergent)")
     return pd.concat([ae, rows], ignore_index=True).sort_values(["subj", "day"], kind="stable").reset_index(drop=True)
+
+
+def _interruption_case(ae: pd.DataFrame, course: pd.DataFrame, cases) -> pd.DataFrame:
+    """A grade 3 tremor on day 10 of cycle 2 that interrupts the infusion for a few days."""
+    hits = np.nonzero(((course.n_core >= 2) & (course.death > 90) & (course.to_cutoff > 90)).to_numpy())[0]
+    if not len(hits):
+        return ae
+    s = int(hits[0])
+    row = pd.DataFrame({"subj": [s], "term": "Tremor of both hands", "pt": "Tremor", "soc": "Nervous system disorders",
+                        "day": 42 + 9, "grade": 3, "serious": False, "rel": "Probable", "duration": 4, "outcome": "",
+                        "interrupts": True})
+    cases.add("INFUSION_INTERRUPTED", s, "", "grade 3 tremor interrupts the cycle 2 infusion, which resumes")
+    return pd.concat([ae, row], ignore_index=True).sort_values(["subj", "day"], kind="stable").reset_index(drop=True)
 
 
 def _report_ae(ae, subjid, base, cutoff, p, cases, rng) -> pd.DataFrame:
@@ -323,7 +338,11 @@ def _report_ae(ae, subjid, base, cutoff, p, cases, rng) -> pd.DataFrame:
     ongoing = ~fatal & ((end_day > cutoff[subj]) | (rng.random(m) < 0.05))
     outcome = np.where(fatal, "Fatal", np.where(ongoing, np.where(rng.random(m) < 0.5, "Recovering", "Not recovered"),
                                                 np.where(rng.random(m) < 0.03, "Recovered with sequelae", "Recovered")))
-    start = partial(dates(base[subj], ae.day), rng, p.partial_ae_start["day"], p.partial_ae_start["month"])
+    full = dates(base[subj], ae.day)
+    # Boundary cases and events that changed the infusion keep whole dates.
+    exact = ae.get("exact", pd.Series(False, index=ae.index)).fillna(False).to_numpy(bool)
+    exact |= ae.action.isin(["Infusion interrupted", "Infusion stopped"]).to_numpy()
+    start = np.where(exact, full, partial(full, rng, p.partial_ae_start["day"], p.partial_ae_start["month"]))
     end = np.where(ongoing, "", partial(dates(base[subj], end_day), rng, p.partial_ae_end["day"]))
     # A partial start date in the month of the first infusion: the TEAE flag needs imputation.
     first = np.nonzero(ae.day.to_numpy() == 0)[0]

@@ -75,8 +75,9 @@ def draw_events(course: pd.DataFrame, cyc: pd.DataFrame, p: SimulationParams,
 def interruptions(ae: pd.DataFrame, seg: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Grade >= 3 infusion-related events starting during an infusion interrupt it (one per cycle)."""
     t_onset = ae.day.to_numpy() * DAY + 720  # noon of the onset day
-    cand = ae.assign(t=t_onset, ae_row=np.arange(len(ae)))
-    cand = cand[cand.pt.isin(INTERRUPTING) & (cand.grade >= 3) & (rng.random(len(cand)) < 0.7)]
+    cand = ae.assign(t=t_onset, ae_row=ae.index.to_numpy())  # labels, so a filtered frame maps back
+    forced = cand.get("interrupts", pd.Series(False, index=cand.index)).fillna(False).to_numpy(bool)
+    cand = cand[forced | (cand.pt.isin(INTERRUPTING) & (cand.grade >= 3) & (rng.random(len(cand)) < 0.7))]
     m = cand.merge(seg[["subj", "phase", "cycle", "seg_start", "seg_end"]], on="subj")
     m = m[(m.t > m.seg_start) & (m.t < m.seg_end.fillna(np.inf))]
     m = m.drop_duplicates(["subj", "phase", "cycle"])

@@ -1,0 +1,53 @@
+"""Shared fixtures: the study specs and one default simulated extract per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from submit.config import load_study_config
+from submit.raw.schema import load_raw_schema
+from submit.simulate import simulate_study, write_extract
+
+REPO = Path(__file__).resolve().parents[1]
+SPECS = REPO / "specs"
+
+
+@pytest.fixture(scope="session")
+def study():
+    return load_study_config(SPECS / "study.yaml")
+
+
+@pytest.fixture(scope="session")
+def schema():
+    return load_raw_schema(SPECS / "raw")
+
+
+@pytest.fixture(scope="session")
+def default_raw(tmp_path_factory, study, schema) -> Path:
+    """The default study (36 subjects, default seed) written as the CLI writes it."""
+    out = tmp_path_factory.mktemp("default") / "raw"
+    write_extract(simulate_study(study), out, schema)
+    return out
+
+
+def load_csv_folder(folder: Path) -> dict[str, pd.DataFrame]:
+    """Every CSV of a folder as text, read with plain pandas (independently of submit's reader)."""
+    return {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(folder.glob("*.csv"))}
+
+
+@pytest.fixture(scope="session")
+def raw(default_raw) -> dict[str, pd.DataFrame]:
+    return load_csv_folder(default_raw)
+
+
+@pytest.fixture(scope="session")
+def truth(default_raw) -> pd.DataFrame:
+    return pd.read_csv(default_raw.with_name("raw_truth") / "subjects.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def cases(default_raw) -> pd.DataFrame:
+    return pd.read_csv(default_raw.with_name("raw_truth") / "boundary_cases.csv", dtype=str, keep_default_na=False)
