@@ -9,6 +9,8 @@ from submit.config import StudyConfig
 from submit.simulate import Extract, boundary, marrow, safety, treatment
 from submit.simulate.course import NEVER, categorical, draw_course
 from submit.simulate.params import SimulationParams
+from submit.simulate.text import fixed as fmt
+from submit.simulate.text import hhmm
 from submit.simulate.treatment import DAY
 
 HB_FACTOR = {"g/dL": 1.0, "g/L": 10.0, "mmol/L": 0.6206}  # from g/dL
@@ -29,22 +31,12 @@ def dates(base: np.ndarray, days) -> np.ndarray:
 
 def clock(minutes) -> tuple[np.ndarray, np.ndarray]:
     """(day offset, HH:MM) of clock minutes counted from midnight of study day 1."""
-    m = np.asarray(minutes, dtype="int64")
-    day, rem = np.divmod(m, DAY)
-    hh = pd.Series(rem // 60).astype(str).str.zfill(2)
-    mm = pd.Series(rem % 60).astype(str).str.zfill(2)
-    return day, (hh + ":" + mm).to_numpy(dtype=object)
+    day, rem = np.divmod(np.asarray(minutes, dtype="int64"), DAY)
+    return day, hhmm(rem)
 
 
 def yn(flags) -> np.ndarray:
     return np.where(np.asarray(flags, bool), "Y", "N").astype(object)
-
-
-def fmt(values, decimals: int) -> np.ndarray:
-    """Numbers as the EDC exports them: fixed decimals, empty when missing."""
-    v = np.asarray(values, dtype=float)
-    text = np.char.mod(f"%.{decimals}f", np.nan_to_num(v)).astype(object)
-    return np.where(np.isnan(v), "", text).astype(object)
 
 
 def partial(iso: np.ndarray, rng: np.random.Generator, p_day: float, p_month: float = 0.0) -> np.ndarray:
@@ -275,10 +267,13 @@ def _report_hematology(h: pd.DataFrame, subjid, units, base) -> pd.DataFrame:
         unit = pd.Series(units[test][h.subj] if test in units else np.full(len(h), "%", dtype=object))
         factor = unit.map(HB_FACTOR if test == "HEMOGLOBIN" else COUNT_FACTOR).fillna(1.0).to_numpy()
         value = h[col].to_numpy() * factor
-        places = unit.map(lambda u: decimals.get((test, u), 0)).to_numpy()  # noqa: B023  one call per unit value
-        text = np.select([places == 0, places == 1], [fmt(value, 0), fmt(value, 1)], fmt(value, 2))
-        lo = unit.map(lambda u: f"{NORMAL[(test, u)][0]:g}")  # noqa: B023
-        hi = unit.map(lambda u: f"{NORMAL[(test, u)][1]:g}")  # noqa: B023
+        kinds = pd.unique(unit)
+        places = unit.map({u: decimals.get((test, u), 0) for u in kinds}).to_numpy()
+        text = np.empty(len(value), dtype=object)
+        for d in np.unique(places):  # at most three precisions
+            text[places == d] = fmt(value[places == d], int(d))
+        lo = unit.map({u: f"{NORMAL[(test, u)][0]:g}" for u in kinds})
+        hi = unit.map({u: f"{NORMAL[(test, u)][1]:g}" for u in kinds})
         out.append(pd.DataFrame({"SUBJID": subjid[h.subj], "VISIT": visit, "t": h.t.to_numpy(),
                                  "LBDT": dates(base[h.subj], h.t), "TEST": test, "RESULT": text,
                                  "UNIT": unit.to_numpy(), "NRLO": lo.to_numpy(), "NRHI": hi.to_numpy(), "NDREASON": ""}))

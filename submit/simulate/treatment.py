@@ -12,6 +12,7 @@ import pandas as pd
 
 from submit.config import StudyConfig
 from submit.simulate.params import SimulationParams
+from submit.simulate.text import fixed
 
 DAY = 1440
 
@@ -133,7 +134,7 @@ def concentrations(samples: pd.DataFrame, seg: pd.DataFrame, clearance: np.ndarr
 
 def report_assay(values: np.ndarray, lod: float, lloq: float) -> np.ndarray:
     """The result as a bioanalytical lab reports it: <LOD, <LLOQ or the number (1 decimal)."""
-    text = np.char.mod("%.1f", np.round(values, 1))
+    text = fixed(values, 1)
     return np.where(values < lod, "<LOD", np.where(values < lloq, "<LLOQ", text)).astype(object)
 
 

@@ -1,0 +1,86 @@
+"""The command line: version, help, simulate and build end to end, exit codes, atomic output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from submit import __version__
+from submit.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(map(str, args)))
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["simulate"], ["build"]])
+def test_every_command_has_help(command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_usage_error_exits_2():
+    assert run("simulate", "--subjects", "0").exit_code == 2
+    assert run("no-such-command").exit_code == 2
+
+
+def test_simulate_writes_every_dataset_and_the_truth_beside(tmp_path, schema):
+    result = run("simulate", "--subjects", 12, "--seed", 3, "--out", tmp_path / "extract")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.stem for p in (tmp_path / "extract").glob("*.csv")) == sorted(schema.names)
+    assert (tmp_path / "extract_truth" / "subjects.csv").read_text().count("\n") == 13
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "outputs"
+    result = run("-q", "build", "--out", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_build_writes_raw_qc_and_manifest(built):
+    assert (built / "raw" / "dm.csv").is_file() and (built / "qc" / "raw_inventory.csv").is_file()
+    manifest = json.loads((built / "manifest.json").read_text())
+    paths = {f["path"] for f in manifest["files"]}
+    assert "raw/dm.csv" in paths and "qc/raw_inventory.csv" in paths
+    assert all(len(f["sha256"]) == 64 and f["bytes"] > 0 for f in manifest["files"])
+    assert not list(built.glob(".build-*")) and not list(built.glob(".previous-*"))
+
+
+def test_build_with_bad_raw_exits_2_names_the_problem_and_keeps_the_previous_package(built, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(built / "raw", bad)
+    lines = (bad / "ae.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[header.index("AESTDT")] = "2011-02-30"
+    lines[3] = ",".join(cells)
+    (bad / "ae.csv").write_text("\n".join(lines) + "\n")
+    before = (built / "manifest.json").read_bytes()
+    result = run("build", "--raw", bad, "--out", built)
+    assert result.exit_code == 2
+    assert "ae.csv" in result.output and "row 3" in result.output and "AESTDT" in result.output
+    assert "2011-02-30" in result.output
+    assert (built / "manifest.json").read_bytes() == before
+    assert not list(built.glob(".build-*"))
+
+
+def test_build_twice_gives_the_same_bytes(built, tmp_path):
+    again = tmp_path / "outputs"
+    assert run("-q", "build", "--out", again).exit_code == 0
+    assert (again / "manifest.json").read_bytes() == (built / "manifest.json").read_bytes()
+
+
+def test_build_with_a_given_raw_extract(built, tmp_path):
+    result = run("-q", "build", "--raw", built / "raw", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "raw" / "ae.csv").read_bytes() == (built / "raw" / "ae.csv").read_bytes()
