@@ -34,7 +34,11 @@ class SubmitError(Exception):
     def __init__(self, summary: str, problems: list[Problem] | None = None):
         self.summary = summary
         self.problems = list(problems or [])
-        super().__init__(self.render())
+        super().__init__(summary)
+
+    def __str__(self) -> str:
+        # Rendered on demand: an input with millions of bad cells must not build millions of lines.
+        return self.render(limit=1000)
 
     def render(self, limit: int | None = None) -> str:
         shown = self.problems if limit is None else self.problems[:limit]

@@ -74,3 +74,17 @@ def test_raw_schema_errors_all_at_once_with_file_and_line(tmp_path):
     assert any("ae.yaml:" in m and "AETERM" in m and "type 'txt'" in m for m in messages)
     assert any("ae.yaml" in m and "AENUM" in m for m in messages)
     assert any("dm.yaml:" in m and "SEX_OF_SUBJECT" in m for m in messages)
+
+
+def test_raw_schema_rejects_properties_that_do_not_fit_the_type(tmp_path):
+    folder = tmp_path / "raw"
+    shutil.copytree(SPECS / "raw", folder)
+    text = (folder / "death.yaml").read_text()
+    text = text.replace("{name: DTHDT, type: date, required: true,", "{name: DTHDT, type: date, required: true, min: 1,")
+    text = text.replace("{name: SUBJID, type: text, required: true,", "{name: SUBJID, type: text, required: false,")
+    (folder / "death.yaml").write_text(text)
+    with pytest.raises(InputError) as err:
+        load_raw_schema(folder)
+    messages = " | ".join(str(p) for p in err.value.problems)
+    assert "min needs a number on an integer or float column" in messages
+    assert "key column SUBJID must be required" in messages

@@ -105,6 +105,13 @@ def _column(raw: dict, file: str, text: str, problems: list[Problem]) -> RawColu
             re.compile(raw["pattern"])
         except re.error as exc:
             problems.append(Problem(message=f"pattern is not a regular expression: {exc}", **where))
+    numeric = raw.get("type") in ("integer", "float")
+    for bound in ("min", "max"):
+        if raw.get(bound) is not None and (not numeric or not isinstance(raw[bound], (int, float))):
+            problems.append(Problem(message=f"{bound} needs a number on an integer or float column", **where))
+    for prop in ("pattern", "allowed", "allowed_from"):
+        if raw.get(prop) is not None and raw.get("type") != "text":
+            problems.append(Problem(message=f"{prop} applies to text columns only", **where))
     if len(problems) > bad:
         return None
     allowed = raw.get("allowed")
@@ -146,6 +153,8 @@ def _dataset(path: Path, problems: list[Problem]) -> RawDataset | None:
     for key in raw.get("keys") or []:
         if key not in names:
             problems.append(Problem(file, f"key column {key} is not among the columns", key="keys"))
+        elif not next(c for c in columns if c and c.name == key).required:
+            problems.append(Problem(file, f"key column {key} must be required", key="keys"))
     if len(problems) > bad:
         return None
     return RawDataset(

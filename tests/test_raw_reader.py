@@ -1,0 +1,413 @@
+"""The raw extract reader against a tiny schema written here (independent of specs/raw and the simulator)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from submit.config import load_study_config
+from submit.errors import InputError
+from submit.raw.reader import read_raw
+from submit.raw.schema import load_raw_schema
+
+ROOT = Path(__file__).parents[1]
+
+SCHEMA = {
+    "subj": """
+dataset: subj
+label: Subjects
+keys: [SUBJID]
+subject_master: true
+columns:
+  - {name: SUBJID, type: text, required: true, pattern: '[0-9]{3}-[0-9]{3}', label: Subject}
+  - {name: SITEID, type: text, required: true, allowed_from: sites, label: Site}
+  - {name: COHORT, type: text, required: true, allowed_from: cohorts, label: Cohort}
+  - {name: AGE, type: integer, required: true, min: 18, max: 100, label: Age}
+""",
+    "vis": """
+dataset: vis
+label: Visits
+keys: [SUBJID, VISNUM]
+columns:
+  - {name: SUBJID, type: text, required: true, label: Subject}
+  - {name: VISNUM, type: integer, required: true, min: 1, max: 20, label: Visit number}
+  - {name: VISDT, type: date, required: true, label: Visit date}
+  - {name: VISTM, type: time, required: false, label: Visit time}
+  - {name: WEIGHT, type: float, required: false, min: 30, max: 200, label: Weight (kg)}
+  - {name: DONE, type: text, required: true, allowed: [Y, N], label: Done}
+""",
+    "ae": """
+dataset: ae
+label: Adverse events
+keys: [SUBJID, AESEQ]
+columns:
+  - {name: SUBJID, type: text, required: true, label: Subject}
+  - {name: AESEQ, type: integer, required: true, label: AE number}
+  - {name: AETERM, type: text, required: true, label: Term}
+  - {name: AESTDT, type: partial_date, required: true, label: Start}
+  - {name: AEENDT, type: partial_date, required: false, label: End}
+""",
+}
+
+# The good extract, every cell as text exactly as it stands in the CSV.
+GOOD = {
+    "subj": [
+        {"SUBJID": "101-001", "SITEID": "101", "COHORT": "1", "AGE": "45"},
+        {"SUBJID": "101-002", "SITEID": "101", "COHORT": "2a", "AGE": "100"},
+        {"SUBJID": "102-001", "SITEID": "102", "COHORT": "3", "AGE": "18"},
+        {"SUBJID": "103-001", "SITEID": "103", "COHORT": "2b", "AGE": "60"},
+    ],
+    "vis": [
+        {"SUBJID": "101-001", "VISNUM": "1", "VISDT": "2011-02-28", "VISTM": "08:05", "WEIGHT": "70.5", "DONE": "Y"},
+        {"SUBJID": "101-001", "VISNUM": "2", "VISDT": "2012-02-29", "VISTM": "23:59", "WEIGHT": "", "DONE": "N"},
+        {"SUBJID": "101-002", "VISNUM": "1", "VISDT": "2011-03-01", "VISTM": "", "WEIGHT": "82", "DONE": "Y"},
+        {"SUBJID": "102-001", "VISNUM": "+3", "VISDT": "2000-02-29", "VISTM": "00:00", "WEIGHT": "30", "DONE": "Y"},
+    ],
+    "ae": [
+        {"SUBJID": "101-001", "AESEQ": "1", "AETERM": "Nausea", "AESTDT": "2011-03-UN", "AEENDT": ""},
+        {"SUBJID": "101-002", "AESEQ": "1", "AETERM": "Pyrexia", "AESTDT": "2011-UN-UN", "AEENDT": "2011-04-02"},
+        {"SUBJID": "101-002", "AESEQ": "2", "AETERM": " Headache ", "AESTDT": "2011-03-05", "AEENDT": "2011-04-UN"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study_config(ROOT / "specs" / "study.yaml")
+
+
+@pytest.fixture
+def schema(tmp_path):
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    for name, text in SCHEMA.items():
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return load_raw_schema(folder)
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def extract(folder: Path, skip: tuple[str, ...] = (), **changes: dict[tuple[int, str], str | None]) -> Path:
+    """Write the good extract as CSV, with cells changed: {(1-based data row, column): value};
+    value None drops the column."""
+    folder.mkdir(exist_ok=True)
+    for name, rows in GOOD.items():
+        if name in skip:
+            continue
+        rows = [dict(r) for r in rows]
+        for (row, column), value in changes.get(name, {}).items():
+            if value is None:
+                for r in rows:
+                    del r[column]
+            else:
+                rows[row - 1][column] = value
+        write_csv(folder / f"{name}.csv", rows)
+    return folder
+
+
+def problems_of(folder, schema, study):
+    with pytest.raises(InputError) as info:
+        read_raw(folder, schema, study)
+    return info.value.problems
+
+
+def only_problem(folder, schema, study):
+    problems = problems_of(folder, schema, study)
+    assert len(problems) == 1, [str(p) for p in problems]
+    return problems[0]
+
+
+def where(problem):
+    return Path(problem.file).name, problem.row, problem.column
+
+
+# --- the good extract -----------------------------------------------------------------------------
+
+def test_good_csv_extract_reads_to_typed_frames(tmp_path, schema, study):
+    raw = read_raw(extract(tmp_path / "raw"), schema, study)
+
+    assert list(raw.frames) == ["ae", "subj", "vis"]  # schema order (the YAML files sorted)
+    assert {n: p.name for n, p in raw.sources.items()} == {"ae": "ae.csv", "subj": "subj.csv", "vis": "vis.csv"}
+    vis = raw.frames["vis"]
+    assert list(vis.columns) == ["SUBJID", "VISNUM", "VISDT", "VISTM", "WEIGHT", "DONE"]
+    assert vis["VISNUM"].dtype == "Int64" and vis["WEIGHT"].dtype == np.float64
+    assert all(vis[c].dtype == "str" for c in ("SUBJID", "VISDT", "VISTM", "DONE"))
+    assert vis["VISNUM"].tolist() == [1, 2, 1, 3]  # '+3' is the integer 3
+    assert vis["VISDT"].tolist() == ["2011-02-28", "2012-02-29", "2011-03-01", "2000-02-29"]
+    assert vis["VISTM"].isna().tolist() == [False, False, True, False]
+    assert vis["VISTM"].iloc[3] == "00:00"
+    assert vis["WEIGHT"].iloc[0] == 70.5 and np.isnan(vis["WEIGHT"].iloc[1]) and vis["WEIGHT"].iloc[2] == 82.0
+
+    ae = raw.frames["ae"]
+    assert ae["AESEQ"].dtype == "Int64"
+    assert ae["AESTDT"].tolist() == ["2011-03-UN", "2011-UN-UN", "2011-03-05"]
+    assert pd.isna(ae["AEENDT"].iloc[0]) and ae["AEENDT"].iloc[2] == "2011-04-UN"
+    assert ae["AETERM"].iloc[2] == "Headache"  # surrounding blanks stripped
+
+    subj = raw.frames["subj"]
+    assert subj["AGE"].dtype == "Int64" and subj["AGE"].tolist() == [45, 100, 18, 60]
+    assert subj["COHORT"].tolist() == ["1", "2a", "3", "2b"]  # codes stay text, never numbers
+
+
+def test_names_match_case_insensitively(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", skip=("ae",))
+    write_csv(folder / "AE.CSV", [{k.lower(): v for k, v in r.items()} for r in GOOD["ae"]])
+    raw = read_raw(folder, schema, study)
+    assert raw.sources["ae"].name == "AE.CSV"
+    assert list(raw.frames["ae"].columns) == ["SUBJID", "AESEQ", "AETERM", "AESTDT", "AEENDT"]
+
+
+def test_extra_columns_and_files_are_warnings_and_kept(tmp_path, schema, study, caplog):
+    folder = extract(tmp_path / "raw", skip=("vis",))
+    write_csv(folder / "vis.csv", [{**r, "NOTE": f"n{i}"} for i, r in enumerate(GOOD["vis"])])
+    write_csv(folder / "lab.csv", [{"SUBJID": "101-001"}])
+    with caplog.at_level(logging.WARNING, logger="submit.raw"):
+        raw = read_raw(folder, schema, study)
+    assert raw.frames["vis"]["NOTE"].tolist() == ["n0", "n1", "n2", "n3"]
+    assert "lab" not in raw.frames
+    warned = " ".join(r.getMessage() for r in caplog.records if r.name == "submit.raw")
+    assert "NOTE" in warned and "lab.csv" in warned
+
+
+# --- files and columns ----------------------------------------------------------------------------
+
+def test_missing_dataset_file(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", skip=("ae",))
+    problem = only_problem(folder, schema, study)
+    assert problem.file == str(folder) and problem.row is None
+    assert "dataset ae is missing" in problem.message
+
+
+def test_two_files_for_one_dataset(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw")
+    pyreadstat.write_xport(pd.DataFrame(GOOD["ae"]), str(folder / "ae.xpt"))
+    problem = only_problem(folder, schema, study)
+    assert problem.file == str(folder)
+    assert "dataset ae has 2 files" in problem.message and "ae.csv" in problem.message and "ae.xpt" in problem.message
+
+
+def test_missing_column(tmp_path, schema, study):
+    problem = only_problem(extract(tmp_path / "raw", vis={(1, "DONE"): None}), schema, study)
+    assert where(problem) == ("vis.csv", None, "DONE")
+    assert problem.message == "column DONE is missing"
+
+
+def test_unreadable_file(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", skip=("subj",))
+    (folder / "subj.xpt").write_bytes(b"not a transport file" * 10)
+    problem = only_problem(folder, schema, study)
+    assert where(problem) == ("subj.xpt", None, None) and "cannot read" in problem.message
+
+
+def test_missing_folder(tmp_path, schema, study):
+    problem = only_problem(tmp_path / "nowhere", schema, study)
+    assert problem.file == str(tmp_path / "nowhere") and "does not exist" in problem.message
+
+
+# --- cell types -----------------------------------------------------------------------------------
+
+def test_wrong_integer(tmp_path, schema, study):
+    # Rows 1 and 2 are one subject: their unreadable keys are reported once each, not as duplicates.
+    folder = extract(tmp_path / "raw", vis={(1, "VISNUM"): "1.5", (2, "VISNUM"): "3 4", (4, "VISNUM"): "x"})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [("vis.csv", r, "VISNUM") for r in (1, 2, 4)]
+    assert [p.message for p in problems] == ["not an integer '1.5'", "not an integer '3 4'", "not an integer 'x'"]
+
+
+def test_wrong_float(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", vis={(1, "WEIGHT"): "7o", (2, "WEIGHT"): "1e999",
+                                            (3, "WEIGHT"): "nan", (4, "WEIGHT"): "inf"})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [("vis.csv", r, "WEIGHT") for r in (1, 2, 3, 4)]
+    assert [p.message for p in problems] == [
+        "not a number '7o'", "not a number '1e999'", "not a number 'nan'", "not a number 'inf'"]
+
+
+def test_impossible_date_is_told_apart_from_unparseable_text(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", vis={(1, "VISDT"): "2011/02/03", (2, "VISDT"): "2011-02-30",
+                                            (3, "VISDT"): "2011-02-29", (4, "VISDT"): "2011-13-01"})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [("vis.csv", r, "VISDT") for r in (1, 2, 3, 4)]
+    assert problems[0].message == "not a date '2011/02/03' (expected YYYY-MM-DD)"
+    assert [p.message for p in problems[1:]] == [
+        "impossible date '2011-02-30'", "impossible date '2011-02-29'", "impossible date '2011-13-01'"]
+
+
+def test_wrong_partial_dates(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", ae={(1, "AESTDT"): "2011-UN-05", (2, "AESTDT"): "2011-13-UN",
+                                           (3, "AESTDT"): "2011-02-30", (3, "AEENDT"): "2011-04-un"})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [
+        ("ae.csv", 1, "AESTDT"), ("ae.csv", 2, "AESTDT"), ("ae.csv", 3, "AESTDT"), ("ae.csv", 3, "AEENDT")]
+    assert problems[0].message.startswith("not a partial date '2011-UN-05'")
+    assert problems[1].message == "impossible date '2011-13-UN'"
+    assert problems[2].message == "impossible date '2011-02-30'"
+    assert problems[3].message.startswith("not a partial date '2011-04-un'")
+
+
+def test_wrong_times(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", vis={(1, "VISTM"): "24:00", (2, "VISTM"): "7:30",
+                                            (3, "VISTM"): "12:60", (4, "VISTM"): "12:30:00"})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [("vis.csv", r, "VISTM") for r in (1, 2, 3, 4)]
+    assert problems[0].message == "not a time '24:00' (expected HH:MM, 00:00-23:59)"
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+def test_required_value_empty(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", vis={(2, "DONE"): "", (3, "VISDT"): "   "})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [("vis.csv", 2, "DONE"), ("vis.csv", 3, "VISDT")]
+    assert {p.message for p in problems} == {"required value is empty"}
+
+
+def test_value_not_allowed(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", vis={(3, "DONE"): "y"})
+    problem = only_problem(folder, schema, study)
+    assert where(problem) == ("vis.csv", 3, "DONE")
+    assert problem.message == "'y' is not one of Y, N"
+
+
+def test_value_not_among_study_sites_or_cohorts(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", subj={(2, "SITEID"): "999", (4, "COHORT"): "2c"})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [("subj.csv", 2, "SITEID"), ("subj.csv", 4, "COHORT")]
+    assert problems[0].message.startswith("'999' is not one of the study's sites (101, 102,")
+    assert problems[1].message == "'2c' is not one of the study's cohorts (1, 2a, 2b, 3)"
+
+
+def test_pattern_must_match_the_whole_value(tmp_path, schema, study):
+    # The schema's pattern is unanchored: '103-0012' contains a match but is not one.
+    problem = only_problem(extract(tmp_path / "raw", subj={(4, "SUBJID"): "103-0012"}), schema, study)
+    assert where(problem) == ("subj.csv", 4, "SUBJID")
+    assert problem.message == "'103-0012' does not match the pattern [0-9]{3}-[0-9]{3}"
+
+
+def test_number_outside_min_max(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", subj={(1, "AGE"): "17", (2, "AGE"): "101"},
+                     vis={(1, "WEIGHT"): "29.9", (3, "WEIGHT"): "200.5", (4, "VISNUM"): "0"})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [
+        ("subj.csv", 1, "AGE"), ("subj.csv", 2, "AGE"),
+        ("vis.csv", 1, "WEIGHT"), ("vis.csv", 3, "WEIGHT"), ("vis.csv", 4, "VISNUM")]
+    assert [p.message for p in problems] == [
+        "'17' is below the minimum 18", "'101' is above the maximum 100",
+        "'29.9' is below the minimum 30", "'200.5' is above the maximum 200", "'0' is below the minimum 1"]
+
+
+# --- rows -----------------------------------------------------------------------------------------
+
+def test_duplicate_key_reports_every_row(tmp_path, schema, study):
+    # Row 3 repeats row 1's key once typed: '01' is the integer 1.
+    folder = extract(tmp_path / "raw", vis={(3, "SUBJID"): "101-001", (3, "VISNUM"): "01"})
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [("vis.csv", 1, "SUBJID, VISNUM"), ("vis.csv", 3, "SUBJID, VISNUM")]
+    assert {p.message for p in problems} == {"duplicate key SUBJID=101-001, VISNUM=1 (rows 1, 3)"}
+
+
+def test_orphan_subject(tmp_path, schema, study):
+    problem = only_problem(extract(tmp_path / "raw", ae={(2, "SUBJID"): "109-999"}), schema, study)
+    assert where(problem) == ("ae.csv", 2, "SUBJID")
+    assert problem.message == "subject '109-999' is not in subj"
+
+
+def test_every_problem_of_every_file_in_one_error(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw",
+                     subj={(3, "AGE"): "old", (1, "SITEID"): ""},
+                     vis={(2, "VISDT"): "2011-02-30", (4, "DONE"): "maybe", (1, "VISTM"): None},
+                     ae={(3, "SUBJID"): "555-555"})
+    with pytest.raises(InputError) as info:
+        read_raw(folder, schema, study)
+    got = [(*where(p), p.message) for p in info.value.problems]
+    assert got == [
+        ("ae.csv", 3, "SUBJID", "subject '555-555' is not in subj"),
+        ("subj.csv", 1, "SITEID", "required value is empty"),
+        ("subj.csv", 3, "AGE", "not an integer 'old'"),
+        ("vis.csv", None, "VISTM", "column VISTM is missing"),
+        ("vis.csv", 2, "VISDT", "impossible date '2011-02-30'"),
+        ("vis.csv", 4, "DONE", "'maybe' is not one of Y, N"),
+    ]
+    assert "6 problems" in info.value.summary
+
+
+# --- SAS files ------------------------------------------------------------------------------------
+
+def vis_as_sas(rows=GOOD["vis"]) -> pd.DataFrame:
+    """The visits as a SAS program would store them: numbers, and dates and times as SAS values."""
+    def time(text):
+        return dt.time(*map(int, text.split(":"))) if text else None
+    return pd.DataFrame({
+        "SUBJID": [r["SUBJID"] for r in rows],
+        "VISNUM": [float(r["VISNUM"]) for r in rows],
+        "VISDT": [dt.date.fromisoformat(r["VISDT"]) for r in rows],
+        "VISTM": [time(r["VISTM"]) for r in rows],
+        "WEIGHT": [float(r["WEIGHT"]) if r["WEIGHT"] else np.nan for r in rows],
+        "DONE": [r["DONE"] for r in rows],
+    })
+
+
+def test_xpt_reads_to_the_same_typed_frame_as_csv(tmp_path, schema, study):
+    from_csv = read_raw(extract(tmp_path / "csv"), schema, study).frames["vis"]
+    folder = extract(tmp_path / "xpt", skip=("vis",))
+    pyreadstat.write_xport(vis_as_sas(), str(folder / "vis.xpt"), table_name="VIS")
+    stored, _ = pyreadstat.read_xport(str(folder / "vis.xpt"), disable_datetime_conversion=True)
+    assert stored["VISDT"].dtype == np.float64 and stored["VISTM"].dtype == np.float64  # SAS numbers
+
+    raw = read_raw(folder, schema, study)
+    assert raw.sources["vis"].suffix == ".xpt"
+    from_xpt = raw.frames["vis"]
+    pd.testing.assert_frame_equal(from_xpt, from_csv)
+    assert from_xpt["VISDT"].iloc[1] == "2012-02-29" and from_xpt["VISTM"].iloc[0] == "08:05"
+
+
+def test_mixed_formats_in_one_folder(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", skip=("subj",))
+    subj = pd.DataFrame(GOOD["subj"]).assign(AGE=lambda d: d["AGE"].astype(float))
+    pyreadstat.write_xport(subj, str(folder / "SUBJ.XPT"), table_name="SUBJ")
+    raw = read_raw(folder, schema, study)
+    assert {n: p.suffix for n, p in raw.sources.items()} == {"ae": ".csv", "subj": ".XPT", "vis": ".csv"}
+    assert raw.frames["subj"]["AGE"].dtype == "Int64" and raw.frames["subj"]["AGE"].tolist() == [45, 100, 18, 60]
+
+    # The subject master read from XPT still catches an orphan in a CSV dataset.
+    write_csv(folder / "ae.csv", [*GOOD["ae"], {**GOOD["ae"][0], "SUBJID": "999-999", "AESEQ": "9"}])
+    problem = only_problem(folder, schema, study)
+    assert where(problem) == ("ae.csv", 4, "SUBJID")
+
+
+def test_bad_sas_numbers(tmp_path, schema, study):
+    folder = extract(tmp_path / "raw", skip=("vis",))
+    sas = vis_as_sas()
+    sas["VISDT"] = [18686.0, 18686.5, np.nan, 18687.0]  # days since 1960; half a day is no date
+    sas["VISTM"] = [29100.0, 29130.0, 86400.0, np.nan]  # seconds; 08:05:30 and 24:00 are no HH:MM
+    sas["VISNUM"] = [1.0, 2.0, 1.5, 3.0]
+    pyreadstat.write_xport(sas, str(folder / "vis.xpt"))
+    problems = problems_of(folder, schema, study)
+    assert [where(p) for p in problems] == [
+        ("vis.xpt", 2, "VISDT"), ("vis.xpt", 2, "VISTM"),
+        ("vis.xpt", 3, "VISNUM"), ("vis.xpt", 3, "VISDT"), ("vis.xpt", 3, "VISTM")]
+    assert problems[0].message.startswith("not a SAS date 18686.5")
+    assert problems[2].message == "not a whole number 1.5"
+    assert problems[3].message == "required value is empty"
+
+
+def test_sas_date_converts_to_the_calendar_date(tmp_path, schema, study):
+    # 0 is 1960-01-01 in SAS; 18686 days later is 2011-02-28 (checked against the datetime module).
+    folder = extract(tmp_path / "raw", skip=("vis",))
+    sas = vis_as_sas()
+    sas["VISDT"] = [0.0, -1.0, 18686.0, (dt.date(2000, 2, 29) - dt.date(1960, 1, 1)).days]
+    pyreadstat.write_xport(sas, str(folder / "vis.xpt"))
+    assert read_raw(folder, schema, study).frames["vis"]["VISDT"].tolist() == [
+        "1960-01-01", "1959-12-31", "2011-02-28", "2000-02-29"]
