@@ -49,6 +49,7 @@ def _check_steps(steps: tuple[DoseStep, ...], name: str) -> None:
 
 class Cohort(_Frozen):
     code: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,4}$")]
+    armcd: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,19}$")]  # SDTM ARMCD
     label: str
     planned_n: Annotated[int, Field(ge=1)]
     cycle1: tuple[DoseStep, ...]
