@@ -1,0 +1,399 @@
+"""The closed vocabulary of SDTM mapping algorithms.
+
+Two kinds, each registered by name and referenced from the mapping specs with declarative
+parameters (spec text is never evaluated):
+
+* variable algorithms compute one target variable for the rows of one raw source:
+  `fn(ctx: SourceContext, **params) -> pd.Series` aligned with `ctx.rows`;
+* domain algorithms run on the assembled domain after all sources are stacked:
+  `fn(df: pd.DataFrame, ctx: DomainContext, **params) -> pd.DataFrame`.
+
+Every algorithm checks its parameters and names the bad one. Values that cannot be mapped are
+reported to `ctx.exceptions` with the raw file, row and column; the algorithm returns a missing
+value for them and the engine decides what happens to the record.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from submit.config import StudyConfig
+from submit.errors import InputError, Problem
+
+VARIABLE_ALGORITHMS: dict[str, Callable] = {}
+DOMAIN_ALGORITHMS: dict[str, Callable] = {}
+
+
+def variable_algorithm(fn: Callable) -> Callable:
+    VARIABLE_ALGORITHMS[fn.__name__] = fn
+    return fn
+
+
+def domain_algorithm(fn: Callable) -> Callable:
+    DOMAIN_ALGORITHMS[fn.__name__.removeprefix("derive_")] = fn
+    return fn
+
+
+@dataclass
+class Exceptions:
+    """Raw values or records that could not be mapped, with their reason."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, domain: str, raw: str, rows: pd.Index | np.ndarray, column: str, values, reason: str) -> None:
+        values = pd.Series(values, dtype=object).astype(str).to_numpy()
+        for row, value in zip(np.asarray(rows), values):  # only failing rows, never all
+            self.rows.append({"domain": domain, "raw_dataset": raw, "raw_row": int(row) + 1,
+                              "column": column, "value": value, "reason": reason})
+
+    def frame(self) -> pd.DataFrame:
+        cols = ["domain", "raw_dataset", "raw_row", "column", "value", "reason"]
+        return pd.DataFrame(self.rows, columns=cols).sort_values(cols[:4], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class SourceContext:
+    domain: str
+    raw_name: str
+    rows: pd.DataFrame  # the raw records of this source (index = 0-based raw row)
+    frames: dict[str, pd.DataFrame]  # the whole raw extract, for look-ups
+    study: StudyConfig
+    exceptions: Exceptions
+    target: str  # the SDTM variable being computed
+
+    def column(self, name: str) -> pd.Series:
+        if name not in self.rows.columns:
+            raise InputError(f"Mapping of {self.domain}.{self.target}",
+                             [Problem(f"raw {self.raw_name}", f"no column {name}", column=name)])
+        return self.rows[name]
+
+    def report(self, mask: pd.Series, column: str, reason: str) -> None:
+        bad = self.rows.index[mask.to_numpy()]
+        self.exceptions.add(self.domain, self.raw_name, bad, column, self.rows.loc[bad, column], reason)
+
+
+@dataclass
+class DomainContext:
+    domain: str
+    study: StudyConfig
+    dm: pd.DataFrame | None  # the DM domain once built (reference dates)
+    frames: dict[str, pd.DataFrame]
+    exceptions: Exceptions
+
+
+def check_params(name: str, fn: Callable, params: dict, where: str) -> list[Problem]:
+    """Problems with the parameters given to an algorithm, against its signature."""
+    sig = inspect.signature(fn)
+    accepted = [p for p in list(sig.parameters)[1 if fn in VARIABLE_ALGORITHMS.values() else 2:]]
+    required = [p for p in accepted if sig.parameters[p].default is inspect.Parameter.empty]
+    problems = [Problem(where, f"algorithm {name}: unknown parameter {p!r} (accepted: {', '.join(accepted)})")
+                for p in params if p not in accepted]
+    problems += [Problem(where, f"algorithm {name}: parameter {p!r} is required") for p in required if p not in params]
+    return problems
+
+
+# --- variable algorithms ---------------------------------------------------------------------
+
+
+@variable_algorithm
+def assign(ctx: SourceContext, column: str) -> pd.Series:
+    """The raw value as collected."""
+    return ctx.column(column)
+
+
+@variable_algorithm
+def hardcode(ctx: SourceContext, value) -> pd.Series:
+    """A constant for every record."""
+    return pd.Series(value, index=ctx.rows.index, dtype=object if isinstance(value, str) else float)
+
+
+@variable_algorithm
+def study_value(ctx: SourceContext, key: str) -> pd.Series:
+    """A value of the study configuration, e.g. `study.id`."""
+    value = ctx.study
+    for part in key.split("."):
+        value = getattr(value, part)
+    return pd.Series(str(value), index=ctx.rows.index, dtype=object)
+
+
+@variable_algorithm
+def usubjid(ctx: SourceContext, subject: str = "SUBJID") -> pd.Series:
+    """STUDYID-SUBJID: unique across every study of a submission."""
+    return ctx.study.study.id + "-" + ctx.column(subject).astype(str)
+
+
+@variable_algorithm
+def assign_ct(ctx: SourceContext, column: str, values: dict, others: str | None = None,
+              strict: bool = True) -> pd.Series:
+    """Raw value to CT submission value through the map given. A raw value not in the map is
+    reported (strict), or takes `others` (null when not given) without a report."""
+    raw = ctx.column(column)
+    mapping = {str(k): v for k, v in values.items()}
+    out = raw.astype(object).map(mapping)
+    unmapped = raw.notna() & out.isna()
+    if strict and unmapped.any():
+        ctx.report(unmapped, column, f"no {ctx.target} value for this raw value")
+    elif others is not None:
+        out = out.where(~unmapped, others)
+    return out.astype(object)
+
+
+@variable_algorithm
+def iso8601(ctx: SourceContext, date: str, time: str | None = None) -> pd.Series:
+    """ISO 8601 date or date-time from raw date and time parts. Partial dates stay partial
+    (2011-03-UN -> 2011-03, 2011-UN-UN -> 2011); a time goes with a complete date only;
+    an impossible date is reported and left empty."""
+    d = ctx.column(date).astype(object)
+    text = d.where(d.notna(), "")
+    text = text.str.replace("-UN-UN", "", regex=False).str.replace("-UN", "", regex=False)
+    complete = text.str.len() == 10
+    parsed = pd.to_datetime(text.where(complete), format="%Y-%m-%d", errors="coerce")
+    bad = complete & parsed.isna()
+    if bad.any():
+        ctx.report(bad, date, "impossible date")
+        text = text.where(~bad, "")
+    if time is not None:
+        t = ctx.column(time).astype(object)
+        has_time = complete & ~bad & t.notna() & (t.astype(str) != "")
+        text = text.where(~has_time, text + "T" + t.astype(str))
+    return text.astype(object)
+
+
+@variable_algorithm
+def first_of(ctx: SourceContext, raw: str, date: str, time: str | None = None, last: bool = False,
+             end_date: str | None = None, end_time: str | None = None, subject: str = "SUBJID") -> pd.Series:
+    """Per subject, the earliest (or latest) ISO date-time of another raw dataset: reference
+    dates such as the first and last exposure."""
+    other = ctx.frames[raw]
+    d, t = (end_date or date, end_time or time) if last else (date, time)
+    stamp = other[d].astype(str) + ("T" + other[t].astype(str) if t else "")
+    stamp = stamp.where(other[d].notna())
+    by = stamp.groupby(other[subject])
+    pick = by.max() if last else by.min()
+    return ctx.column(subject).map(pick).astype(object)
+
+
+@variable_algorithm
+def lookup(ctx: SourceContext, raw: str, column: str, subject: str = "SUBJID", values: dict | None = None,
+           only_if_in: str | None = None) -> pd.Series:
+    """A per-subject value from another raw dataset (one record per subject), optionally mapped;
+    with `only_if_in`, only for subjects who have records in that raw dataset (e.g. the actual
+    arm of treated subjects)."""
+    other = ctx.frames[raw].drop_duplicates(subject).set_index(subject)[column]
+    out = ctx.column(subject).map(other)
+    if values is not None:
+        out = out.map({str(k): v for k, v in values.items()})
+    if only_if_in is not None:
+        out = out.where(ctx.column(subject).isin(set(ctx.frames[only_if_in][subject])))
+    return out.astype(object)
+
+
+@variable_algorithm
+def flag_if_present(ctx: SourceContext, raw: str, subject: str = "SUBJID", value: str = "Y",
+                    absent: bool = False) -> pd.Series:
+    """`value` when the subject has a record in another raw dataset (e.g. DTHFL from the death
+    form), or with `absent`, when the subject has none (e.g. ARMNRS for subjects never treated)."""
+    present = ctx.column(subject).isin(set(ctx.frames[raw][subject]))
+    return pd.Series(np.where(present != absent, value, None), index=ctx.rows.index, dtype=object)
+
+
+@variable_algorithm
+def latest_of(ctx: SourceContext, dates: list[str], subject: str = "SUBJID") -> pd.Series:
+    """Per subject, the latest complete date among raw `dataset.COLUMN` date columns (e.g. the
+    end of participation: last contact, death or disposition)."""
+    stacked = []
+    for ref in dates:
+        raw, column = ref.split(".")
+        frame = ctx.frames[raw]
+        stacked.append(pd.DataFrame({"s": frame[subject], "d": frame[column]}))
+    all_dates = pd.concat(stacked, ignore_index=True).dropna()
+    all_dates = all_dates[all_dates.d.astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
+    return ctx.column(subject).map(all_dates.groupby("s").d.max()).astype(object)
+
+
+@variable_algorithm
+def arm(ctx: SourceContext, field: str, raw: str = "cohort", column: str = "COHORT", subject: str = "SUBJID",
+        only_if_in: str | None = None) -> pd.Series:
+    """ARMCD (`field: armcd`) or ARM (`field: label`) of the subject's cohort, from the study
+    configuration; with `only_if_in`, only for subjects with records there (the actual arm)."""
+    if field not in ("armcd", "label"):
+        raise InputError(f"Mapping of {ctx.domain}.{ctx.target}", [Problem("mapping", f"arm: field must be armcd or label, not {field!r}")])
+    table = {c.code: getattr(c, field) for c in ctx.study.cohorts}
+    cohort = ctx.column(subject).map(ctx.frames[raw].drop_duplicates(subject).set_index(subject)[column])
+    out = cohort.astype(str).map(table).where(cohort.notna())
+    if only_if_in is not None:
+        out = out.where(ctx.column(subject).isin(set(ctx.frames[only_if_in][subject])))
+    return out.astype(object)
+
+
+@variable_algorithm
+def site_attribute(ctx: SourceContext, attribute: str, column: str = "SITEID") -> pd.Series:
+    """An attribute of the subject's site from the study configuration (e.g. its country)."""
+    table = {site.id: getattr(site, attribute) for site in ctx.study.sites}
+    return ctx.column(column).astype(str).map(table).astype(object)
+
+
+@variable_algorithm
+def number(ctx: SourceContext, column: str) -> pd.Series:
+    """A raw number as a numeric SDTM value."""
+    return pd.to_numeric(ctx.column(column), errors="raise").astype(float)
+
+
+@variable_algorithm
+def text_of(ctx: SourceContext, column: str) -> pd.Series:
+    """A raw value as text (numbers written without a trailing .0)."""
+    raw = ctx.column(column)
+    if pd.api.types.is_integer_dtype(raw):
+        return raw.astype("string").astype(object).where(raw.notna())
+    if pd.api.types.is_float_dtype(raw):
+        return number_text(raw, decimals=10)
+    return raw.astype(object)
+
+
+@variable_algorithm
+def cycle_label(ctx: SourceContext, column: str = "CYCLE") -> pd.Series:
+    """"CYCLE n" from a raw cycle number."""
+    raw = ctx.column(column)
+    return ("CYCLE " + raw.astype("string")).astype(object).where(raw.notna())
+
+
+# --- domain algorithms -----------------------------------------------------------------------
+
+
+@domain_algorithm
+def derive_seq(df: pd.DataFrame, ctx: DomainContext, target: str, order: list[str], by: str = "USUBJID") -> pd.DataFrame:
+    """--SEQ: 1, 2, ... within subject in the order of the given variables."""
+    df = df.sort_values([by, *order], kind="stable")
+    df[target] = (df.groupby(by).cumcount() + 1).astype(float)
+    return df
+
+
+@domain_algorithm
+def derive_study_day(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str) -> pd.DataFrame:
+    """--DY from --DTC and DM.RFSTDTC: complete dates only, no day 0 (day 1 = reference date)."""
+    ref = pd.to_datetime(df.USUBJID.map(ctx.dm.set_index("USUBJID").RFSTDTC.str.slice(0, 10)),
+                         format="%Y-%m-%d", errors="coerce")
+    text = df[dtc].astype(str).str.slice(0, 10)
+    day = pd.to_datetime(text.where(text.str.len() == 10), format="%Y-%m-%d", errors="coerce")
+    delta = (day - ref).dt.days
+    df[target] = np.where(delta >= 0, delta + 1, delta).astype(float)
+    return df
+
+
+@domain_algorithm
+def derive_epoch(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str = "EPOCH") -> pd.DataFrame:
+    """EPOCH from a record's date against the subject's exposure in DM: SCREENING before the
+    first infusion, TREATMENT up to the last infusion, FOLLOW-UP after; null for partial dates."""
+    dm = ctx.dm.set_index("USUBJID")
+    start = df.USUBJID.map(dm.RFXSTDTC.astype(str).str.slice(0, 10))
+    end = df.USUBJID.map(dm.RFXENDTC.astype(str).str.slice(0, 10))
+    day = df[dtc].astype(str).str.slice(0, 10)
+    complete = day.str.len() == 10
+    epoch = np.select([day < start, (day <= end) | end.isna() | (end == "None")], ["SCREENING", "TREATMENT"], "FOLLOW-UP")
+    df[target] = pd.Series(epoch, index=df.index).where(complete & start.notna())
+    return df
+
+
+def number_text(values: pd.Series, decimals: int = 4) -> pd.Series:
+    """Numbers as SDTM character results: rounded, without a trailing '.0'; null stays null."""
+    v = pd.to_numeric(values, errors="coerce").round(decimals)
+    text = v.astype(str).str.replace(r"\.0$", "", regex=True)
+    return text.astype(object).where(v.notna())
+
+
+_VISIT = r"^(?:(?P<scr>SCR)|(?P<rt>RT)?C?(?P<cycle>\d+)D(?P<day>\d+)|UNS(?P<uns>\d+))$"
+
+
+def _visits(codes: pd.Series) -> pd.DataFrame:
+    """EDC visit codes (SCR, C1D8, RT1D29, UNS1) as SDTM VISIT names and VISITNUM numbers."""
+    parts = codes.astype(str).str.extract(_VISIT)
+    cycle, day = parts.cycle.astype(float), parts.day.astype(float)
+    retreat = parts.rt.notna()
+    name = np.select(
+        [parts.scr.notna(), parts.uns.notna(), retreat, parts.cycle.notna()],
+        ["SCREENING", "UNSCHEDULED " + parts.uns.fillna(""),
+         "RETREATMENT CYCLE " + parts.cycle.fillna("") + " DAY " + parts.day.fillna(""),
+         "CYCLE " + parts.cycle.fillna("") + " DAY " + parts.day.fillna("")], None)
+    num = np.select([parts.scr.notna(), parts.uns.notna(), retreat, parts.cycle.notna()],
+                    [1.0, 9000 + parts.uns.astype(float), 1000 + cycle * 100 + day, cycle * 100 + day], np.nan)
+    return pd.DataFrame({"VISIT": pd.Series(name, index=codes.index, dtype=object).where(codes.notna()),
+                         "VISITNUM": num}, index=codes.index)
+
+
+@variable_algorithm
+def visit(ctx: SourceContext, column: str = "VISIT") -> pd.Series:
+    """VISIT name from the EDC visit code (SCR -> SCREENING, C1D8 -> CYCLE 1 DAY 8, RT1D29 ->
+    RETREATMENT CYCLE 1 DAY 29, UNS1 -> UNSCHEDULED 1); an unknown code is reported."""
+    out = _visits(ctx.column(column))
+    bad = ctx.column(column).notna() & out.VISIT.isna()
+    if bad.any():
+        ctx.report(bad, column, "unknown visit code")
+    return out.VISIT
+
+
+@variable_algorithm
+def visitnum(ctx: SourceContext, column: str = "VISIT") -> pd.Series:
+    """VISITNUM from the EDC visit code: 1 screening, cycle*100+day, 1000+ for retreatment, 9000+ unscheduled."""
+    return _visits(ctx.column(column)).VISITNUM
+
+
+@domain_algorithm
+def derive_standardize(df: pd.DataFrame, ctx: DomainContext, prefix: str, units: dict, decimals: int = 4) -> pd.DataFrame:
+    """--STRESN/--STRESC/--STRESU and the standard range from the original result: for each test
+    code in `units`, {unit: standard unit, from: {original unit: factor}}; other tests keep their
+    original unit. A numeric result in an unlisted unit is reported, never guessed."""
+    p = prefix
+    test, unit = df[f"{p}TESTCD"].astype(object), df[f"{p}ORRESU"].astype(object)
+    orig = pd.to_numeric(df[f"{p}ORRES"], errors="coerce")
+    table = pd.DataFrame([(t, u, spec["unit"], float(f)) for t, spec in units.items() for u, f in spec["from"].items()],
+                         columns=["t", "u", "std_unit", "factor"])
+    conv = pd.DataFrame({"t": test.to_numpy(), "u": unit.to_numpy()}).merge(table, how="left", on=["t", "u"])
+    conv.index = df.index
+    listed = test.isin(list(units))
+    unknown = listed & orig.notna() & conv.factor.isna()
+    if unknown.any():
+        for raw_name, rows in df[unknown].groupby("__raw").__row:
+            ctx.exceptions.add(ctx.domain, raw_name, rows.to_numpy() - 1, f"{p}ORRESU",
+                               df.loc[rows.index, f"{p}ORRESU"], "no conversion to the standard unit")
+    factor = conv.factor.where(listed, 1.0)
+    std_unit = conv.std_unit.astype(object).where(listed, unit)
+    df[f"{p}STRESN"] = (orig * factor).round(decimals)
+    df[f"{p}STRESC"] = number_text(df[f"{p}STRESN"], decimals).fillna(df[f"{p}ORRES"].astype(object))
+    df[f"{p}STRESU"] = std_unit.where(df[f"{p}STRESC"].notna())
+    for side in ("LO", "HI"):
+        if f"{p}ORNR{side}" in df:
+            df[f"{p}STNR{side}"] = (pd.to_numeric(df[f"{p}ORNR{side}"], errors="coerce") * factor).round(decimals)
+    return df
+
+
+@domain_algorithm
+def derive_range_indicator(df: pd.DataFrame, ctx: DomainContext, prefix: str) -> pd.DataFrame:
+    """--NRIND: LOW / HIGH against the standard range, NORMAL within it, null without a range or result."""
+    p = prefix
+    value, lo, hi = df[f"{p}STRESN"], df.get(f"{p}STNRLO"), df.get(f"{p}STNRHI")
+    if lo is None:
+        return df
+    ind = np.select([value < lo, value > hi, value.notna() & lo.notna()], ["LOW", "HIGH", "NORMAL"], "")
+    df[f"{p}NRIND"] = pd.Series(ind, index=df.index, dtype=object).replace("", None)
+    return df
+
+
+@domain_algorithm
+def derive_baseline_flag(df: pd.DataFrame, ctx: DomainContext, prefix: str, by: list[str], target: str | None = None) -> pd.DataFrame:
+    """--LOBXFL = Y on the last record with a result on or before the first infusion date, per
+    subject and `by` (e.g. test code and specimen)."""
+    p = prefix
+    target = target or f"{p}LOBXFL"
+    ref = df.USUBJID.map(ctx.dm.set_index("USUBJID").RFXSTDTC.astype(str).str.slice(0, 10))
+    day = df[f"{p}DTC"].astype(str).str.slice(0, 10)
+    has = df[f"{p}ORRES"].notna() & (day.str.len() == 10) & ref.notna() & (day <= ref)
+    cand = df[has].sort_values(["USUBJID", *by, f"{p}DTC"], kind="stable")
+    last = cand.groupby(["USUBJID", *by], dropna=False).tail(1).index
+    df[target] = None
+    df.loc[last, target] = "Y"
+    return df

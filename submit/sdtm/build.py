@@ -1,0 +1,73 @@
+"""The SDTM stage: every domain of the mapping specs from the checked raw extract, written as
+XPT v5 with the exceptions and traceability reports beside."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from submit.config import StudyConfig
+from submit.sdtm.algorithms import Exceptions
+from submit.sdtm.engine import TRACE, run_domain
+from submit.sdtm.mapping import DomainMapping, load_mapping
+from submit.spec.model import Spec
+from submit.spec.store import load_spec
+from submit.xpt import XptDataset, XptVariable, write_xpt
+
+log = logging.getLogger("submit.sdtm")
+SDTM_DIR = Path("m5/datasets/mt103-206/tabulations/sdtm")
+
+
+@dataclass(frozen=True)
+class SdtmResult:
+    spec: Spec
+    domains: dict[str, pd.DataFrame]  # without the trace columns
+    exceptions: pd.DataFrame
+
+
+def xpt_meta(spec: Spec, dataset: str) -> XptDataset:
+    """What the XPT writer needs, read from the one metadata source."""
+    ds = spec.dataset(dataset)
+    return XptDataset(
+        name=ds.name, label=ds.label, keys=ds.keys,
+        variables=tuple(XptVariable(name=v.name, label=v.label, type="char" if v.is_char else "num",
+                                    length=v.length if v.is_char else None, format=v.display_format)
+                        for v in spec.variables_of(dataset)))
+
+
+def load_mappings(folder: Path, spec: Spec, frames: dict[str, pd.DataFrame]) -> list[DomainMapping]:
+    columns = {name: tuple(df.columns) for name, df in frames.items()}
+    mappings = [load_mapping(p, spec, columns) for p in sorted((folder / "mapping").glob("*.yaml"))]
+    return sorted(mappings, key=lambda m: m.domain != "DM")  # DM first: the others need its dates
+
+
+def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyConfig, root: Path) -> SdtmResult:
+    spec = load_spec(spec_folder)
+    mappings = load_mappings(spec_folder, spec, frames)
+    exceptions = Exceptions()
+    domains: dict[str, pd.DataFrame] = {}
+    traces = []
+    for mapping in mappings:
+        df = run_domain(mapping, spec, frames, study, exceptions, dm=domains.get("DM"))
+        seq = next((c for c in df.columns if c.endswith("SEQ") and c != "__row"), None)
+        trace = df[["USUBJID", *([seq] if seq else []), *TRACE]].rename(
+            columns={seq: "SEQ", "__raw": "RAW_DATASET", "__row": "RAW_ROW"}) if "USUBJID" in df else None
+        if trace is not None:
+            traces.append(trace.assign(DOMAIN=mapping.domain))
+        domains[mapping.domain] = df.drop(columns=list(TRACE))
+        log.debug("%s: %d records", mapping.domain, len(df))
+    out = root / SDTM_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in domains.items():
+        write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
+    qc = root / "qc"
+    qc.mkdir(parents=True, exist_ok=True)
+    report = exceptions.frame()
+    report.to_csv(qc / "sdtm_exceptions.csv", index=False, lineterminator="\n")
+    if traces:
+        trace = pd.concat(traces, ignore_index=True)[["DOMAIN", "USUBJID", "SEQ", "RAW_DATASET", "RAW_ROW"]]
+        trace.to_csv(qc / "sdtm_traceability.csv", index=False, lineterminator="\n")
+    return SdtmResult(spec=spec, domains=domains, exceptions=report)

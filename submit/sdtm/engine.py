@@ -1,0 +1,88 @@
+"""Executes a domain's mapping spec: each source's variables by their algorithms, the sources
+stacked, the domain algorithms run, then the records conformed to the metadata spec.
+
+Nothing is lost silently: a raw record left out by a source filter, or a record that lacks a
+required variable after mapping, is listed in the exceptions with its reason; every record keeps
+its raw dataset and row for the traceability report.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from submit.config import StudyConfig
+from submit.sdtm.algorithms import (DOMAIN_ALGORITHMS, VARIABLE_ALGORITHMS, DomainContext, Exceptions,
+                                    SourceContext)
+from submit.sdtm.mapping import DomainMapping
+from submit.spec.model import Spec
+
+TRACE = ("__raw", "__row")  # raw dataset and 1-based raw row of each record
+
+
+def _where(rows: pd.DataFrame, where: dict | None) -> tuple[pd.Series, str]:
+    """Rows a source keeps, and the reason given for the others."""
+    if not where:
+        return pd.Series(True, index=rows.index), ""
+    col = rows[where["column"]].astype(object)
+    if "equals" in where:
+        keep = col == where["equals"]
+    elif "in" in where:
+        keep = col.isin(where["in"])
+    elif "not_in" in where:
+        keep = ~col.isin(where["not_in"])
+    else:
+        keep = col.notna() if where.get("present", True) else col.isna()
+    return keep.fillna(False).astype(bool), where.get("reason", f"left out by the filter on {where['column']}")
+
+
+def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFrame], study: StudyConfig,
+               exceptions: Exceptions, dm: pd.DataFrame | None = None) -> pd.DataFrame:
+    domain = mapping.domain
+    parts = []
+    for src in mapping.sources:
+        raw = frames[src.raw]
+        keep, reason = _where(raw, src.where)
+        if (~keep).any():
+            left = raw.index[~keep.to_numpy()]
+            exceptions.add(domain, src.raw, left, src.where["column"], raw.loc[left, src.where["column"]], reason)
+        rows = raw[keep.to_numpy()]
+        out = pd.DataFrame(index=rows.index)
+        for var, step in src.variables.items():
+            ctx = SourceContext(domain, src.raw, rows, frames, study, exceptions, var)
+            out[var] = VARIABLE_ALGORITHMS[step.algorithm](ctx, **step.params)
+        out["__raw"] = src.raw
+        out["__row"] = rows.index.to_numpy() + 1
+        parts.append(out)
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TRACE))
+    dctx = DomainContext(domain, study, dm if dm is not None else (df if domain == "DM" else None), frames, exceptions)
+    for step in mapping.then:
+        df = DOMAIN_ALGORITHMS[step.algorithm](df, dctx, **step.params)
+    return conform(df, spec, domain, exceptions)
+
+
+def conform(df: pd.DataFrame, spec: Spec, domain: str, exceptions: Exceptions) -> pd.DataFrame:
+    """Columns in spec order (missing ones empty), types as the spec says, records lacking a
+    required variable moved to the exceptions, sorted by the dataset keys."""
+    variables = spec.variables_of(domain)
+    for v in variables:
+        if v.name not in df.columns:
+            df[v.name] = np.nan if not v.is_char else None
+        if v.is_char:
+            col = df[v.name].astype(object)
+            df[v.name] = col.where(col.notna() & (col.astype(str) != ""), None)
+        else:
+            df[v.name] = pd.to_numeric(df[v.name], errors="coerce").astype(float)
+    missing = pd.Series(False, index=df.index)
+    for v in variables:
+        if v.mandatory:
+            gap = df[v.name].isna()
+            if gap.any():
+                for raw_name, rows in df[gap].groupby("__raw").__row:
+                    exceptions.add(domain, raw_name, rows.to_numpy() - 1, v.name, [""] * len(rows),
+                                   f"required {domain}.{v.name} could not be derived; record not mapped")
+            missing |= gap
+    df = df[~missing.to_numpy()]
+    keys = [k for k in spec.dataset(domain).keys if k in df.columns]
+    df = df.sort_values(keys, kind="stable") if keys else df
+    return df[[v.name for v in variables] + list(TRACE)].reset_index(drop=True)

@@ -1,0 +1,129 @@
+"""CDISC Controlled Terminology as published by NCI EVS (tab-separated), for building and checking
+spec codelists.
+
+A CT folder holds `sdtm-ct-<version>.txt` and `adam-ct-<version>.txt`; `load_terminology(version)`
+reads both into one `Terminology`, because an ADaM spec also uses SDTM codelists (SEX, RACE...).
+The folder is `$SUBMIT_CT`, else `../shared/ct` beside the repository. In a file, a row with an
+empty Codelist Code is a codelist header (its Code is the codelist C-code); every other row is a
+term of the codelist its Codelist Code names. Everything is read and looked up column-wise.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+import submit
+from submit.errors import InputError, Problem
+from submit.spec.model import Codelist, Term
+
+CT_ENV = "SUBMIT_CT"
+CT_FILES = ("sdtm-ct-{version}.txt", "adam-ct-{version}.txt")
+TERMINOLOGY = "CDISC/NCI"  # the Terminology of a spec codelist taken from CT
+_COLUMNS = {"Code": "code", "Codelist Code": "codelist", "Codelist Extensible (Yes/No)": "extensible",
+            "Codelist Name": "name", "CDISC Submission Value": "value", "CDISC Synonym(s)": "synonyms",
+            "CDISC Definition": "definition", "NCI Preferred Term": "preferred"}
+
+
+def ct_folder() -> Path:
+    return Path(os.environ.get(CT_ENV) or Path(submit.__file__).resolve().parents[2] / "shared" / "ct")
+
+
+@dataclass(frozen=True, eq=False)
+class Terminology:
+    """One CT version. `codelists` is indexed by codelist C-code (columns value = the codelist's
+    submission value such as "SEX", name, extensible: bool); `terms` has one row per term
+    (codelist, code, value, synonyms, definition, preferred) in the order of the CT file."""
+
+    version: str
+    codelists: pd.DataFrame
+    terms: pd.DataFrame
+
+    def codelist_code(self, key: str) -> str:
+        """The C-code of a codelist given its C-code or its submission value ("C66731" or "SEX")."""
+        if key in self.codelists.index:
+            return key
+        hit = self.codelists.index[self.codelists["value"].str.upper() == key.strip().upper()]
+        if len(hit) != 1:
+            raise KeyError(f"no codelist {key!r} in CDISC CT {self.version}")
+        return hit[0]
+
+    def codelist(self, key: str, id: str | None = None) -> Codelist:
+        """The whole CT codelist as a spec codelist (every term, in CT order)."""
+        return codelist_from_ct(key, id=id, ct=self)
+
+    def terms_of(self, key: str) -> pd.DataFrame:
+        return self.terms[self.terms["codelist"] == self.codelist_code(key)]
+
+
+def read_ct_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(codelists, terms) of one NCI EVS file. Quotes are text there, never delimiters."""
+    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE,
+                     encoding="utf-8")
+    missing = sorted(set(_COLUMNS) - set(df.columns))
+    if missing:
+        raise InputError(f"{path} is not an NCI EVS CT file", [Problem(str(path), f"missing columns {missing}")])
+    df = df.rename(columns=_COLUMNS)[list(_COLUMNS.values())]
+    is_header = df["codelist"] == ""
+    codelists = (df[is_header].set_index("code")[["value", "name", "extensible"]]
+                 .assign(extensible=lambda d: d["extensible"].str.strip().str.lower() == "yes"))
+    terms = df[~is_header].drop(columns="extensible").reset_index(drop=True)
+    return codelists, terms
+
+
+@lru_cache(maxsize=4)
+def _load(folder: Path, version: str) -> Terminology:
+    paths = [folder / name.format(version=version) for name in CT_FILES]
+    found = [p for p in paths if p.is_file()]
+    if not found:
+        raise InputError(f"CDISC CT {version} not found (set ${CT_ENV} to the CT folder)",
+                         [Problem(str(p), "file does not exist") for p in paths])
+    parts = [read_ct_file(p) for p in found]
+    # A codelist published in both files appears once.
+    codelists = pd.concat([c for c, _ in parts])
+    codelists = codelists[~codelists.index.duplicated()]
+    terms = pd.concat([t for _, t in parts], ignore_index=True).drop_duplicates(["codelist", "code"])
+    return Terminology(version, codelists, terms.reset_index(drop=True))
+
+
+def load_terminology(version: str, folder: Path | None = None) -> Terminology:
+    """SDTM and ADaM CT of `version` from `folder` (default `ct_folder()`); cached."""
+    return _load(Path(folder or ct_folder()).resolve(), version)
+
+
+def default_terminology() -> Terminology:
+    """The CT version of the default study configuration (`standards.ct`)."""
+    from submit.project import Specs, default_specs_dir  # noqa: PLC0415 (project imports the spec layer)
+
+    return load_terminology(Specs(default_specs_dir()).study.standards.ct)
+
+
+def codelist_from_ct(c_code: str, values: list[str] | tuple[str, ...] | None = None, id: str | None = None,
+                     *, ct: Terminology | None = None) -> Codelist:
+    """A spec codelist from CT: every term, or the given submission values in the given order.
+
+    `c_code` may also be the codelist's submission value ("SEX"). The id defaults to that submission
+    value. Decodes are the NCI preferred terms, which is what Pinnacle 21 puts in Decoded Value and
+    define.xml shows as the Decode of a CDISC term. Unknown values raise KeyError naming them all:
+    sponsor extensions are added explicitly (Term(..., extended=True)), never guessed from a typo.
+    """
+    ct = ct or default_terminology()
+    code = ct.codelist_code(c_code)
+    header = ct.codelists.loc[code]
+    terms = ct.terms[ct.terms["codelist"] == code]
+    if values is not None:
+        by_value = terms.set_index("value")
+        unknown = [v for v in values if v not in by_value.index]
+        if unknown:
+            raise KeyError(f"not in CDISC CT {ct.version} codelist {code} ({header['value']}): {unknown}")
+        terms = by_value.loc[list(values)].reset_index()
+    return Codelist(
+        id=id or header["value"], name=header["name"], data_type="text", nci_code=code,
+        extensible=bool(header["extensible"]), terminology=TERMINOLOGY,
+        terms=tuple(Term(value=v, nci_code=c, decode=p, order=i)
+                    for i, (v, c, p) in enumerate(zip(terms["value"], terms["code"], terms["preferred"]), 1)))
