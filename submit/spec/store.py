@@ -16,10 +16,12 @@ from submit.spec.model import (Codelist, Comment, Dataset, Dictionary, Document,
 
 
 def _table(folder: Path, name: str) -> pd.DataFrame:
-    path = folder / f"{name}.csv"
-    if not path.is_file():
+    """A sheet: `<name>.csv` plus the same sheet of every part folder (`parts/*/<name>.csv`)."""
+    paths = [p for p in [folder / f"{name}.csv", *sorted(folder.glob(f"parts/*/{name}.csv"))] if p.is_file()]
+    if not paths:
         return pd.DataFrame()
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8") for p in paths],
+                     ignore_index=True).fillna("")
 
 
 def _int(text: str) -> int | None:

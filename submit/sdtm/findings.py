@@ -1,0 +1,3 @@
+"""SDTM mapping algorithms: findings (registered on import)."""
+
+from __future__ import annotations
