@@ -310,7 +310,15 @@ _VISIT = r"^(?:(?P<scr>SCR)|(?P<rt>RT)?C?(?P<cycle>\d+)D(?P<day>\d+)|UNS(?P<uns>
 
 
 def _visits(codes: pd.Series) -> pd.DataFrame:
-    """EDC visit codes (SCR, C1D8, RT1D29, UNS1) as SDTM VISIT names and VISITNUM numbers."""
+    """EDC visit codes (SCR, C1D8, RT1D29, UNS1) as SDTM VISIT names and VISITNUM numbers,
+    parsed once per distinct code (a study has a few hundred) and mapped onto the records."""
+    unique = pd.Series(codes.dropna().unique())
+    table = _parse_visits(unique).set_index(unique)
+    return pd.DataFrame({"VISIT": codes.map(table.VISIT).astype(object), "VISITNUM": codes.map(table.VISITNUM)},
+                        index=codes.index)
+
+
+def _parse_visits(codes: pd.Series) -> pd.DataFrame:
     parts = codes.astype(str).str.extract(_VISIT)
     cycle, day = parts.cycle.astype(float), parts.day.astype(float)
     retreat = parts.rt.notna()
