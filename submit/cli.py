@@ -14,6 +14,7 @@ from submit.errors import SubmitError
 from submit.project import Specs, default_specs_dir
 from submit.simulate import DEFAULT_SEED
 from submit.qc.compare_cmd import compare
+from submit.spec.cli import spec
 
 log = logging.getLogger("submit")
 
@@ -89,6 +90,7 @@ def build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.date
 
 
 main.add_command(compare)
+main.add_command(spec)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 
 import submit
 from submit.errors import InputError, Problem
+from submit.project import Specs, default_specs_dir
 from submit.spec.model import Codelist, Term
 
 CT_ENV = "SUBMIT_CT"
@@ -98,12 +100,10 @@ def load_terminology(version: str, folder: Path | None = None) -> Terminology:
 
 def default_terminology() -> Terminology:
     """The CT version of the default study configuration (`standards.ct`)."""
-    from submit.project import Specs, default_specs_dir  # noqa: PLC0415 (project imports the spec layer)
-
     return load_terminology(Specs(default_specs_dir()).study.standards.ct)
 
 
-def codelist_from_ct(c_code: str, values: list[str] | tuple[str, ...] | None = None, id: str | None = None,
+def codelist_from_ct(c_code: str, values: Sequence[str] | None = None, id: str | None = None,
                      *, ct: Terminology | None = None) -> Codelist:
     """A spec codelist from CT: every term, or the given submission values in the given order.
 

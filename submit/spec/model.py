@@ -103,6 +103,8 @@ class ValueLevel:
     predecessor: str = ""
     comment: str = ""
     mandatory: bool = False
+    assigned_value: str = ""
+    notes: str = ""  # developer notes, not in define.xml
 
 
 @dataclass(frozen=True)
