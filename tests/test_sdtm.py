@@ -133,4 +133,29 @@ def test_every_record_traces_back_to_a_raw_row(sdtm, default_raw):
         assert int(t.RAW_ROW) <= len(raw[t.RAW_DATASET])
     counts = trace.groupby("DOMAIN").size()
     for name, df in result.domains.items():
-        assert counts[name] == len(df)
+        if "USUBJID" in df:  # trial design domains have no subject records to trace
+            assert counts[name] == len(df)
+
+
+def test_every_raw_row_of_a_source_is_mapped_or_an_exception(sdtm, default_raw):
+    result, root = sdtm
+    trace = pd.read_csv(root / "qc" / "sdtm_traceability.csv", dtype={"RAW_ROW": int})
+    exc = result.exceptions
+    raw = load_csv_folder(default_raw)
+    for name in set(trace.RAW_DATASET):
+        covered = set(trace.RAW_ROW[trace.RAW_DATASET == name]) | set(exc.raw_row[exc.raw_dataset == name])
+        assert covered == set(range(1, len(raw[name]) + 1)), name
+
+
+def test_settle_keeps_only_rows_no_mapping_took():
+    from submit.sdtm.algorithms import Exceptions
+
+    exc = Exceptions()
+    exc.add("PR", "altx", np.array([1, 2]), "TXTYPE", ["Chemotherapy", "Chemotherapy"], "not radiotherapy", filtered=True)
+    exc.add("CM", "altx", np.array([4]), "TXSTDT", ["2011-02-30"], "impossible date")
+    traced = pd.DataFrame({"raw_dataset": ["altx", "altx"], "raw_row": [1, 2]})  # rows 1-2 (1-based) mapped
+    exc.settle(traced, {"altx": 6})
+    got = exc.frame().sort_values("raw_row")
+    assert got[["raw_row", "reason"]].values.tolist() == [
+        [3, "not radiotherapy"], [4, "not mapped to any SDTM domain"], [5, "impossible date"],
+        [6, "not mapped to any SDTM domain"]]

@@ -45,15 +45,32 @@ class Exceptions:
 
     rows: list[dict] = field(default_factory=list)
 
-    def add(self, domain: str, raw: str, rows: pd.Index | np.ndarray, column: str, values, reason: str) -> None:
+    def add(self, domain: str, raw: str, rows: pd.Index | np.ndarray, column: str, values, reason: str,
+            filtered: bool = False) -> None:
+        """`rows` are 0-based raw rows. `filtered` marks rows a source filter left out: they are
+        exceptions only if no other mapping takes them (settled by `settle`)."""
         values = pd.Series(values, dtype=object).astype(str).to_numpy()
         for row, value in zip(np.asarray(rows), values):  # only failing rows, never all
             self.rows.append({"domain": domain, "raw_dataset": raw, "raw_row": int(row) + 1,
-                              "column": column, "value": value, "reason": reason})
+                              "column": column, "value": value, "reason": reason, "filtered": filtered})
+
+    def settle(self, traced: pd.DataFrame, sources: dict[str, int]) -> None:
+        """Drop filtered-out rows that another mapping did map (`traced`: raw_dataset, raw_row),
+        and list every row of a source dataset that no mapping took and no exception explains."""
+        keys = ["raw_dataset", "raw_row"]
+        done = traced[keys].drop_duplicates()
+        rows = pd.DataFrame(self.rows, columns=[*keys, "filtered"]).merge(done, on=keys, how="left", indicator=True)
+        keep = ~(rows.filtered.astype(bool) & (rows._merge == "both")).to_numpy()
+        self.rows = [r for r, k in zip(self.rows, keep) if k]  # the exceptions only, few
+        explained = pd.concat([done, pd.DataFrame(self.rows, columns=keys)], ignore_index=True)
+        for raw, n in sources.items():
+            lost = np.setdiff1d(np.arange(1, n + 1), explained.raw_row[explained.raw_dataset == raw].to_numpy(int))
+            self.add("", raw, lost - 1, "", [""] * len(lost), "not mapped to any SDTM domain")
 
     def frame(self) -> pd.DataFrame:
         cols = ["domain", "raw_dataset", "raw_row", "column", "value", "reason"]
-        return pd.DataFrame(self.rows, columns=cols).sort_values(cols[:4], kind="stable").reset_index(drop=True)
+        return pd.DataFrame(self.rows, columns=[*cols, "filtered"])[cols].sort_values(
+            cols[:4], kind="stable").reset_index(drop=True)
 
 
 @dataclass

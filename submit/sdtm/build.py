@@ -59,6 +59,9 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
             traces.append(trace.assign(DOMAIN=mapping.domain))
         domains[mapping.domain] = df.drop(columns=list(TRACE))
         log.debug("%s: %d records", mapping.domain, len(df))
+    traced = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame(columns=["RAW_DATASET", "RAW_ROW"])
+    sources = {src.raw: len(frames[src.raw]) for m in mappings for src in m.sources if src.raw in frames}
+    exceptions.settle(traced.rename(columns={"RAW_DATASET": "raw_dataset", "RAW_ROW": "raw_row"}), sources)
     out = root / SDTM_DIR
     out.mkdir(parents=True, exist_ok=True)
     for name, df in domains.items():

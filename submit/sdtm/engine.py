@@ -45,7 +45,8 @@ def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFram
         keep, reason = _where(raw, src.where)
         if (~keep).any():
             left = raw.index[~keep.to_numpy()]
-            exceptions.add(domain, src.raw, left, src.where["column"], raw.loc[left, src.where["column"]], reason)
+            exceptions.add(domain, src.raw, left, src.where["column"], raw.loc[left, src.where["column"]], reason,
+                           filtered=True)
         rows = raw[keep.to_numpy()]
         out = pd.DataFrame(index=rows.index)
         for var, step in src.variables.items():
