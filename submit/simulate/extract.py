@@ -399,8 +399,8 @@ def _follow_up(course, a, comp, subjid, base, study, rng) -> dict[str, pd.DataFr
     seen = c.relapse_seen.to_numpy()[fu.subj]
     fu["REMSTAT"] = np.where(~responder[fu.subj], "Not in remission",
                              np.where(seen & (fu.t >= rel), "Relapsed", "In remission"))
-    fu.loc[(fu.FUSTAT == "Dead") & (c.death_cause.to_numpy()[fu.subj] == "Disease progression") & responder[fu.subj]
-           & ~seen, "REMSTAT"] = "Unknown"
+    # A contact reporting the death cannot confirm remission.
+    fu.loc[(fu.FUSTAT == "Dead") & (fu.REMSTAT == "In remission"), "REMSTAT"] = "Unknown"
     lost = dropout < np.minimum(death, cutoff)
     last_contact = fu.groupby("subj").t.max().reindex(idx).fillna(pd.Series(core_end)).to_numpy()
     ds.append(pd.DataFrame({"subj": idx, "DSCAT": "End of study", "t": np.where(died, death, last_contact),
