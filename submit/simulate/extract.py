@@ -150,7 +150,7 @@ def build_extract(study: StudyConfig, p: SimulationParams, n: int, rng: np.rando
     last_inf = (seg.groupby("subj").seg_end.max() // DAY).reindex(idx).to_numpy()
 
     # --- marrow, response, EMD, MRD ----------------------------------------------------------------
-    a = marrow.assessments(course, study, rng)
+    a = marrow.assessments(course, study, -scr, rng)
     comp = marrow.components(a, course, p.demographics.screening_blasts_median, rng)
     a, comp, course, discordant = boundary.set_thresholds(a, comp, course, exact_hb, cases)
     not_done_row = boundary.missing_assessment(a, course, cases)
@@ -426,6 +426,9 @@ def _follow_up(course, a, comp, subjid, base, study, rng) -> dict[str, pd.DataFr
                        "TXTYPE": np.where(after_hsct, "Donor lymphocyte infusion", "Chemotherapy")})[salv]
     tx_end = tx.t + 28
     b = lambda s: base[s.subj.to_numpy()]  # noqa: E731
+    tx_start = partial(dates(b(tx), tx.t), rng, 0.15)
+    if len(tx_start):
+        tx_start[0] = tx_start[0][:8] + "UN"  # a partial therapy start in every study
     return {
         "ds": pd.DataFrame({"SUBJID": subjid[ds.subj], "DSCAT": ds.DSCAT, "DSDT": dates(b(ds), ds.t), "DSREAS": ds.DSREAS}),
         "death": pd.DataFrame({"SUBJID": subjid[died], "DTHDT": dates(base[died], death[died]),
@@ -435,7 +438,7 @@ def _follow_up(course, a, comp, subjid, base, study, rng) -> dict[str, pd.DataFr
         "hsct": pd.DataFrame({"SUBJID": subjid[hsct.subj], "HSCTDT": dates(b(hsct), hsct.t), "HSCTTYP": "Allogeneic",
                               "DONOR": hsct.DONOR, "CONDIT": hsct.CONDIT, "REMSTAT": hsct.REMSTAT}),
         "altx": pd.DataFrame({"SUBJID": subjid[tx.subj], "TXSPID": 1, "TXNAME": tx.TXNAME, "TXTYPE": tx.TXTYPE,
-                              "TXSTDT": partial(dates(b(tx), tx.t), rng, 0.15),
+                              "TXSTDT": tx_start,
                               "TXENDT": np.where(tx_end.to_numpy() <= cutoff[tx.subj], dates(b(tx), tx_end), "")}),
     }
 

@@ -16,14 +16,16 @@ from submit.config import StudyConfig
 EMD_SITES = np.array(["CNS", "Testis", "Skin", "Lymph nodes", "Mediastinum"], dtype=object)
 
 
-def assessments(course: pd.DataFrame, study: StudyConfig, rng: np.random.Generator) -> pd.DataFrame:
-    """One row per marrow assessment: subject index, visit, phase, cycle, day offset, state."""
+def assessments(course: pd.DataFrame, study: StudyConfig, screening: np.ndarray,
+                rng: np.random.Generator) -> pd.DataFrame:
+    """One row per marrow assessment: subject index, visit, phase, cycle, day offset, state.
+    `screening` is each subject's screening day offset (after informed consent)."""
     cyc, inf = study.treatment.cycle_days, study.treatment.infusion_days
     n = len(course)
     idx = np.arange(n)
     limit = np.minimum(course.death.to_numpy() - 1, course.to_cutoff.to_numpy())
     frames = [pd.DataFrame({"subj": idx, "visit": "SCR", "phase": "SCREENING", "cycle": 0,
-                            "t": -rng.integers(3, study.schedule.screening_window_days + 1, n), "state": "SCR"})]
+                            "t": screening, "state": "SCR"})]
 
     # Core cycles: C1 and C2 as drawn; later cycles stay in remission (CRh* may become CR) until
     # the relapse that ends the core study.
