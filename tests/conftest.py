@@ -51,3 +51,13 @@ def truth(default_raw) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def cases(default_raw) -> pd.DataFrame:
     return pd.read_csv(default_raw.with_name("raw_truth") / "boundary_cases.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def default_sdtm(tmp_path_factory, default_raw, schema, study):
+    """SDTM of the default study, built once: (result, output root)."""
+    from submit.raw.reader import read_raw
+    from submit.sdtm.build import build_sdtm
+
+    root = tmp_path_factory.mktemp("sdtm")
+    return build_sdtm(SPECS / "sdtm", read_raw(default_raw, schema, study).frames, study, root), root

@@ -19,11 +19,8 @@ ISO = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?)?)?)?$")
 
 
 @pytest.fixture(scope="module")
-def sdtm(tmp_path_factory, default_raw, schema, study):
-    root = tmp_path_factory.mktemp("sdtm")
-    frames = read_raw(default_raw, schema, study).frames
-    result = build_sdtm(SPECS / "sdtm", frames, study, root)
-    return result, root
+def sdtm(default_sdtm):
+    return default_sdtm
 
 
 def test_every_domain_is_written_as_xpt_and_reads_back(sdtm):

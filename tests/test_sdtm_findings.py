@@ -25,10 +25,8 @@ CYCLE_DAY = re.compile(r"^(?:(?P<scr>SCR)|(?P<rt>RT)?C?(?P<k>\d+)D(?P<d>\d+)|UNS
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, default_raw, schema, study):
-    root = tmp_path_factory.mktemp("sdtm_findings")
-    frames = read_raw(default_raw, schema, study).frames
-    result = build_sdtm(SPECS / "sdtm", frames, study, root)
+def built(default_sdtm):
+    result, root = default_sdtm
     trace = pd.read_csv(root / "qc" / "sdtm_traceability.csv", dtype=str, keep_default_na=False)
     return result, trace
 

@@ -26,9 +26,8 @@ def iso(raw_dates: pd.Series) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def sdtm(tmp_path_factory, default_raw, schema, study):
-    frames = read_raw(default_raw, schema, study).frames
-    return build_sdtm(SPECS / "sdtm", frames, study, tmp_path_factory.mktemp("sdtm_iv"))
+def sdtm(default_sdtm):
+    return default_sdtm[0]
 
 
 @pytest.fixture(scope="module")

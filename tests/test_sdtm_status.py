@@ -10,18 +10,14 @@ import pytest
 
 from conftest import SPECS
 from submit.errors import InputError
-from submit.raw.reader import read_raw
 from submit.sdtm.algorithms import Exceptions, SourceContext
-from submit.sdtm.build import build_sdtm
 from submit.sdtm.status import numbered_visit
 from submit.spec.store import load_spec
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, default_raw, schema, study):
-    root = tmp_path_factory.mktemp("sdtm_status")
-    frames = read_raw(default_raw, schema, study).frames
-    return build_sdtm(SPECS / "sdtm", frames, study, root)
+def built(default_sdtm):
+    return default_sdtm[0]
 
 
 def _ctx(rows: pd.DataFrame, study) -> SourceContext:

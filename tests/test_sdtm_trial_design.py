@@ -18,7 +18,6 @@ from submit.errors import InputError
 from submit.raw.reader import read_raw
 from submit.sdtm import trial_design as td
 from submit.sdtm.algorithms import DomainContext, Exceptions
-from submit.sdtm.build import build_sdtm
 from submit.sdtm.engine import run_domain
 from submit.sdtm.mapping import DomainMapping, Step
 from submit.spec.ct import ct_folder
@@ -61,9 +60,8 @@ def context(study, domain="SE", dm=None, frames=None) -> DomainContext:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, default_raw, schema, study):
-    frames = read_raw(default_raw, schema, study).frames
-    return build_sdtm(SPECS / "sdtm", frames, study, tmp_path_factory.mktemp("sdtm_td")).domains
+def built(default_sdtm):
+    return default_sdtm[0].domains
 
 
 def test_trial_design_domains_are_built(built):
