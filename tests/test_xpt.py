@@ -38,7 +38,7 @@ def as_pandas_reads(values) -> np.ndarray:
 
 def pandas_header(path: Path) -> tuple[list[dict], dict]:
     """NAMESTR fields and member header as pandas parses them."""
-    reader = pd.read_sas(path, format="xport", iterator=True)
+    reader = pd.read_sas(path, format="xport", iterator=True, encoding=None)
     try:
         return reader.fields, reader.member_info
     finally:
