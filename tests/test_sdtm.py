@@ -157,3 +157,26 @@ def test_settle_keeps_only_rows_no_mapping_took():
     assert got[["raw_row", "reason"]].values.tolist() == [
         [3, "not radiotherapy"], [4, "not mapped to any SDTM domain"], [5, "impossible date"],
         [6, "not mapped to any SDTM domain"]]
+
+
+def test_epoch_agrees_with_the_subject_elements(sdtm):
+    """Every dated record's EPOCH is the epoch of the SE element holding its date (computed here
+    from SE itself); records outside every element, or with partial dates, have none."""
+    result, _ = sdtm
+    se = result.domains["SE"].copy()
+    se["start"] = pd.to_datetime(se.SESTDTC.str.slice(0, 10))
+    se["end"] = pd.to_datetime(se.SEENDTC.str.slice(0, 10))
+    checked = 0
+    for name, df in result.domains.items():
+        if "EPOCH" not in df or name in ("SE", "TA"):
+            continue
+        dtc = next(c for c in df.columns if c.endswith("DTC") and c != "RFICDTC")
+        rows = df[df[dtc].notna() & (df[dtc].str.len() >= 10)]
+        day = pd.to_datetime(rows[dtc].str.slice(0, 10))
+        m = rows.assign(day=day, i=np.arange(len(rows))).merge(se[["USUBJID", "start", "end", "EPOCH"]], on="USUBJID",
+                                                                 suffixes=("", "_se"))
+        m = m[(m.day >= m.start) & (m.day <= m.end)].sort_values(["i", "start"]).groupby("i").tail(1)
+        got = rows.EPOCH.iloc[m.i.to_numpy()].to_numpy()
+        assert (got == m.EPOCH_se.to_numpy()).all(), name
+        checked += len(m)
+    assert checked > 1000

@@ -12,9 +12,9 @@ import pytest
 from conftest import SPECS
 from submit.errors import InputError
 from submit.raw.reader import read_raw
-from submit.sdtm.algorithms import DomainContext, Exceptions, SourceContext
+from submit.sdtm.algorithms import Exceptions, SourceContext
 from submit.sdtm.build import build_sdtm
-from submit.sdtm.interventions import derive_epoch_in_study, fixed_visit
+from submit.sdtm.interventions import fixed_visit
 from submit.spec.ct import ct_folder
 
 PARTIAL = r"^\d{4}(-\d{2})?$"
@@ -59,44 +59,6 @@ def test_fixed_visit_numbers_like_visitnum():
         fixed_visit(ctx, code="SCR", field="VISITDY")
 
 
-def _epochs(dates: list[str | None], subject: list[str]) -> list:
-    dm = pd.DataFrame({"USUBJID": ["A", "B", "C"],
-                       "RFICDTC": ["2011-02-20", "2011-02-20", "2011-02-20"],
-                       "RFXSTDTC": ["2011-04-04T13:05", None, "2011-04-04T13:05"],
-                       "RFXENDTC": ["2011-06-20T13:05", None, None]})  # B untreated, C still infused
-    df = pd.DataFrame({"USUBJID": subject, "XXSTDTC": pd.Series(dates, dtype=object)})
-    ctx = DomainContext("XX", None, dm, {}, Exceptions())
-    return derive_epoch_in_study(df, ctx, dtc="XXSTDTC").EPOCH.tolist()
-
-
-def test_epoch_in_study_complete_dates():
-    got = _epochs(["2009-08-06", "2011-02-19", "2011-02-20", "2011-04-03", "2011-04-04T08:00", "2011-06-20",
-                   "2011-06-21", None], ["A"] * 8)
-    assert got == [None, None, "SCREENING", "SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP", None]
-
-
-def test_epoch_in_study_partial_dates_only_when_unambiguous():
-    months = ["2011-01", "2011-02", "2011-03", "2011-04", "2011-05", "2011-06", "2011-07"]
-    got = _epochs(["2009", "2011", *months, "2012"], ["A"] * 10)
-    # February holds the consent day, April the first infusion day, June the last infusion day
-    assert got == [None, None, None, None, "SCREENING", None, "TREATMENT", None, "FOLLOW-UP", "FOLLOW-UP"]
-
-
-def test_epoch_in_study_untreated_and_ongoing_subjects():
-    assert _epochs(["2011-03-20", "2011-06-01"], ["B", "B"]) == [None, None]
-    assert _epochs(["2011-03-20", "2012-06-01", "2012"], ["C", "C", "C"]) == ["SCREENING", "TREATMENT", "TREATMENT"]
-
-
-def test_epoch_in_study_checks_its_parameters():
-    with pytest.raises(InputError, match="not a variable"):
-        derive_epoch_in_study(pd.DataFrame({"USUBJID": ["A"]}), DomainContext("XX", None, pd.DataFrame(
-            {"USUBJID": ["A"], "RFICDTC": [None], "RFXSTDTC": [None], "RFXENDTC": [None]}), {}, Exceptions()),
-            dtc="XXSTDTC")
-    with pytest.raises(InputError, match="needs DM"):
-        derive_epoch_in_study(pd.DataFrame({"USUBJID": ["A"], "XXSTDTC": ["2011"]}),
-                              DomainContext("XX", None, None, {}, Exceptions()), dtc="XXSTDTC")
-
-
 # --- CM ----------------------------------------------------------------------------------------
 
 
@@ -127,7 +89,7 @@ def test_cm_therapies_start_after_the_last_infusion(sdtm, dm):
     pairs = at_precision(cm.CMSTDTC, cm.USUBJID.map(dm.RFXENDTC))
     assert all(d > r if len(d) == 10 else d >= r for d, r in pairs)  # the AFTER of CMSTRTPT holds
     complete = cm.CMSTDTC.str.len() == 10
-    assert (cm.EPOCH[complete] == "FOLLOW-UP").all()
+    assert cm.EPOCH[complete].isin(["TREATMENT", "FOLLOW-UP"]).all()  # per SE: the treatment-free interval is TREATMENT
 
 
 # --- PR ----------------------------------------------------------------------------------------
@@ -153,7 +115,7 @@ def test_pr_timing_agrees_with_the_reference_dates(sdtm, dm):
     assert all(d < r for d, r in at_precision(before.PRSTDTC, before.USUBJID.map(dm.RFICDTC)))
     assert before.EPOCH.isna().all()  # pre-study history has no epoch
     assert all(d > r for d, r in at_precision(after.PRSTDTC, after.USUBJID.map(dm.RFXENDTC)))
-    assert (after.EPOCH == "FOLLOW-UP").all() and (after.PRSTDY > 0).all()
+    assert after.EPOCH.isin(["TREATMENT", "FOLLOW-UP"]).all() and (after.PRSTDY > 0).all()
 
 
 def test_radiotherapy_goes_to_pr_not_cm(tmp_path, default_raw, schema, study):

@@ -302,20 +302,6 @@ def derive_study_day(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str
     return df
 
 
-@domain_algorithm
-def derive_epoch(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str = "EPOCH") -> pd.DataFrame:
-    """EPOCH from a record's date against the subject's exposure in DM: SCREENING before the
-    first infusion, TREATMENT up to the last infusion, FOLLOW-UP after; null for partial dates."""
-    dm = ctx.dm.set_index("USUBJID")
-    start = df.USUBJID.map(dm.RFXSTDTC.astype(str).str.slice(0, 10))
-    end = df.USUBJID.map(dm.RFXENDTC.astype(str).str.slice(0, 10))
-    day = df[dtc].astype(str).str.slice(0, 10)
-    complete = day.str.len() == 10
-    epoch = np.select([day < start, (day <= end) | end.isna() | (end == "None")], ["SCREENING", "TREATMENT"], "FOLLOW-UP")
-    df[target] = pd.Series(epoch, index=df.index).where(complete & start.notna())
-    return df
-
-
 def number_text(values: pd.Series, decimals: int = 4) -> pd.Series:
     """Numbers as SDTM character results: rounded, without a trailing '.0'; null stays null."""
     v = pd.to_numeric(values, errors="coerce").round(decimals)
