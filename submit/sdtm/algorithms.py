@@ -101,6 +101,13 @@ class DomainContext:
     dm: pd.DataFrame | None  # the DM domain once built (reference dates)
     frames: dict[str, pd.DataFrame]
     exceptions: Exceptions
+    cache: dict = field(default_factory=dict)  # shared by the domains of one build (e.g. subject elements)
+
+    def cached(self, key: tuple, compute: Callable):
+        """A value computed once per build, such as the subject elements every EPOCH needs."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
 
 def check_params(name: str, fn: Callable, params: dict, where: str) -> list[Problem]:

@@ -50,8 +50,9 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     exceptions = Exceptions()
     domains: dict[str, pd.DataFrame] = {}
     traces = []
+    cache: dict = {}  # computed once per build and shared by the domains (after DM exists)
     for mapping in mappings:
-        df = run_domain(mapping, spec, frames, study, exceptions, dm=domains.get("DM"))
+        df = run_domain(mapping, spec, frames, study, exceptions, dm=domains.get("DM"), cache=cache if "DM" in domains else None)
         seq = next((c for c in df.columns if c.endswith("SEQ") and c != "__row"), None)
         trace = df[["USUBJID", *([seq] if seq else []), *TRACE]].rename(
             columns={seq: "SEQ", "__raw": "RAW_DATASET", "__row": "RAW_ROW"}) if "USUBJID" in df else None

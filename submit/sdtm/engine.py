@@ -37,7 +37,7 @@ def _where(rows: pd.DataFrame, where: dict | None) -> tuple[pd.Series, str]:
 
 
 def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFrame], study: StudyConfig,
-               exceptions: Exceptions, dm: pd.DataFrame | None = None) -> pd.DataFrame:
+               exceptions: Exceptions, dm: pd.DataFrame | None = None, cache: dict | None = None) -> pd.DataFrame:
     domain = mapping.domain
     parts = []
     for src in mapping.sources:
@@ -56,7 +56,8 @@ def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFram
         out["__row"] = rows.index.to_numpy() + 1
         parts.append(out)
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TRACE))
-    dctx = DomainContext(domain, study, dm if dm is not None else (df if domain == "DM" else None), frames, exceptions)
+    dctx = DomainContext(domain, study, dm if dm is not None else (df if domain == "DM" else None), frames, exceptions,
+                         {} if cache is None else cache)
     for step in mapping.then:
         df = DOMAIN_ALGORITHMS[step.algorithm](df, dctx, **step.params)
     return conform(df, spec, domain, exceptions)

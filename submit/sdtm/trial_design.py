@@ -515,7 +515,7 @@ def derive_subject_elements(df: pd.DataFrame, ctx: DomainContext, infusion: str 
     for name in (infusion, consent):
         if name not in ctx.frames:
             raise _bad(ctx.domain, f"subject_elements: no raw dataset {name!r}")
-    se = subject_elements(ctx, infusion, consent)
+    se = ctx.cached(("SE", infusion, consent), lambda: subject_elements(ctx, infusion, consent))
     return _identify(se, ctx)
 
 
@@ -568,7 +568,7 @@ def derive_epoch_from_elements(df: pd.DataFrame, ctx: DomainContext, dtc: str, t
     and for partial dates. Keeps EPOCH in every domain consistent with SE."""
     if dtc not in df:
         raise _bad(ctx.domain, f"epoch_from_elements: no variable {dtc}")
-    se = subject_elements(ctx, infusion, consent)
+    se = ctx.cached(("SE", infusion, consent), lambda: subject_elements(ctx, infusion, consent))
     se = se.assign(day=pd.to_datetime(se.SESTDTC.astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
                    until=pd.to_datetime(se.SEENDTC.astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce"))
     se = se[se.day.notna()].sort_values(["day", "SESTDTC"], kind="stable").astype({"USUBJID": object})
