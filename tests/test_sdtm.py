@@ -180,3 +180,13 @@ def test_epoch_agrees_with_the_subject_elements(sdtm):
         assert (got == m.EPOCH_se.to_numpy()).all(), name
         checked += len(m)
     assert checked > 1000
+
+
+def test_every_planned_visit_number_used_is_in_tv(sdtm):
+    result, _ = sdtm
+    planned = set(result.domains["TV"].VISITNUM)
+    for name, df in result.domains.items():
+        if "VISITNUM" in df and name != "TV":
+            used = set(df.VISITNUM.dropna())
+            scheduled = {v for v in used if v < 5000}  # 5000+: survival contacts, 9000+: unscheduled
+            assert scheduled <= planned, f"{name}: {sorted(scheduled - planned)} not in TV"

@@ -161,7 +161,8 @@ def test_ti_criteria(built):
 
 def test_tv_numbering_matches_the_visit_codes(built, study):
     tv = built["TV"]
-    days = sorted({*study.schedule.hematology_days, study.schedule.bone_marrow_day})
+    steps = {s.start + 2 for c in study.cohorts for s in (*c.cycle1, *c.later)}  # PK 48 h after each step start
+    days = sorted({*study.schedule.hematology_days, study.schedule.bone_marrow_day, *study.schedule.pk_days, *steps})
     n = study.treatment.max_core_cycles
     codes = ["SCR"] + [f"{p}{k}D{d}" for p in ("C", "RT") for k in range(1, n + 1) for d in days]
     assert sorted(tv.VISITNUM) == sorted(visitnum(c) for c in codes)

@@ -160,8 +160,12 @@ def trial_arms(study: StudyConfig) -> pd.DataFrame:
 
 
 def visit_days(study: StudyConfig) -> list[int]:
-    """Planned visit days of every infusion cycle: the hematology days and the bone marrow day."""
-    return sorted({*study.schedule.hematology_days, study.schedule.bone_marrow_day})
+    """Planned visit days of every infusion cycle: the hematology days, the bone marrow day, the PK
+    days and the days of the PK samples timed after the start of each cohort's dose steps."""
+    sched = study.schedule
+    after_steps = {step.start + int(h // 24) for cohort in study.cohorts for steps in (cohort.cycle1, cohort.later)
+                   for step in steps for h in sched.pk_hours_after_step}
+    return sorted({*sched.hematology_days, sched.bone_marrow_day, *sched.pk_days, *after_steps})
 
 
 def trial_visits(study: StudyConfig) -> pd.DataFrame:
