@@ -411,4 +411,3 @@ def test_mappings_type_no_configured_value_twice():
     derived = {"TITLE", "TPHASE", "REGID", "SPONSOR", "INDIC", "TRT", "FCNTRY", "PLANSUB", "NARMS", "NCOHORT",
                "LENGTH", "DOSE", "DOSU", "DCUTDTC", "SDTIGVER", "SSTDTC", "ACTSUB"}
     assert not [p for p in params if p["parmcd"] in derived and "value" in p]
-    assert Path(SPECS / "sdtm" / "parts" / "trial_design" / "Variables.csv").is_file()
