@@ -208,20 +208,24 @@ def test_tu_has_one_record_per_extramedullary_assessment(built, raw, study):
 # --- RELREC ----------------------------------------------------------------------------------
 
 
-def test_relrec_relates_existing_rs_and_tu_records_of_the_same_assessment(built, raw, study):
+def test_relrec_relates_the_records_of_each_marrow_assessment(built, raw, study):
     result, _ = built
-    rel, rs, tu = result.domains["RELREC"], result.domains["RS"], result.domains["TU"]
-    assert set(rel.RDOMAIN) == {"RS", "TU"} and rel.RELTYPE.isna().all()
-    for domain, parent in (("RS", rs), ("TU", tu)):
+    rel = result.domains["RELREC"]
+    assert set(rel.RDOMAIN) == {"LB", "RS", "TU"} and rel.RELTYPE.isna().all()
+    for domain in ("LB", "RS", "TU"):
+        parent = result.domains[domain]
         part = rel[rel.RDOMAIN == domain]
         assert (part.IDVAR == f"{domain}LNKGRP").all()
         keys = set(zip(parent.USUBJID, parent[f"{domain}LNKGRP"]))
         assert set(zip(part.USUBJID, part.IDVARVAL)) <= keys
-    per_relation = rel.groupby(["USUBJID", "RELID"]).RDOMAIN.agg(lambda s: tuple(sorted(s)))
-    assert (per_relation == ("RS", "TU")).all()
-    # double-programmed: each response with an extramedullary assessment at the same visit
-    both = raw["resp"].merge(raw["emd"], on=["SUBJID", "VISIT"])
-    assert len(per_relation) == len(both) > 0
+    # double-programmed: a relation for every visit with records in at least two of marrow (LB),
+    # response (RS) and extramedullary disease (TU)
+    visits = pd.concat([raw[name][["SUBJID", "VISIT"]].drop_duplicates().assign(src=name)
+                        for name in ("bm", "resp", "emd")])
+    expected = visits.groupby(["SUBJID", "VISIT"]).src.nunique()
+    per_relation = rel.groupby(["USUBJID", "RELID"]).RDOMAIN.nunique()
+    assert len(per_relation) == (expected >= 2).sum() > 0
+    assert (per_relation >= 2).all()
 
 
 # --- algorithms on constructed frames --------------------------------------------------------
