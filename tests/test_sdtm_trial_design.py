@@ -15,6 +15,7 @@ from conftest import SPECS
 from submit.config import StudyConfig
 from submit.errors import InputError
 from submit.raw.reader import read_raw
+from submit.sdtm import elements as el
 from submit.sdtm import trial_design as td
 from submit.sdtm.algorithms import DomainContext, Exceptions
 from submit.sdtm.engine import run_domain
@@ -321,7 +322,7 @@ def test_subject_elements_on_hand_made_courses(study):
     dm = _dm([["S-1", "1", "COH3", "2011-01-01", "2011-02-12"],
               ["S-2", "2", "COH1", "2011-01-02", "2011-06-20"],
               ["S-3", "3", "COH1", "2011-01-03", "2011-01-20"]])  # 3: never treated
-    se = td.subject_elements(context(study, dm=dm, frames=frames))
+    se = el.subject_elements(context(study, dm=dm, frames=frames))
     one = se[se.USUBJID == "S-1"]
     assert one.ETCD.tolist() == ["SCRN", "BLIN5", "BLIN15", "TFI"]
     assert one.SESTDTC.tolist() == ["2011-01-01", "2011-01-10T10:00", "2011-01-17T10:00", "2011-02-07T10:00"]
@@ -344,7 +345,7 @@ def test_subject_elements_unplanned_dose_has_no_taetord(study):
     frames = {"consent": pd.DataFrame({"SUBJID": ["1"], "ICDT": ["2011-01-01"]}),
               "infusion": _infusion([["1", "CORE", 1, 1, 1, "2011-01-10", "10:00", "2011-02-07", "10:00", 30]])}
     dm = _dm([["S-1", "1", "COH1", "2011-01-01", "2011-03-01"]])
-    se = td.subject_elements(context(study, dm=dm, frames=frames))
+    se = el.subject_elements(context(study, dm=dm, frames=frames))
     row = se[se.ETCD == "BLIN30"].iloc[0]
     assert pd.isna(row.TAETORD) and row.EPOCH == "TREATMENT"
 
@@ -356,7 +357,7 @@ def test_epoch_from_elements(study):
     df = pd.DataFrame({"USUBJID": ["S-1"] * 7,
                        "XXDTC": ["2011-01-04", "2011-01-05", "2011-01-10", "2011-02-07T12:00", "2011-02-21",
                                  "2011-05-02", "2011-03"]})
-    out = td.derive_epoch_from_elements(df, context(study, dm=dm, frames=frames), dtc="XXDTC")
+    out = el.derive_epoch_from_elements(df, context(study, dm=dm, frames=frames), dtc="XXDTC")
     epochs = [None if pd.isna(x) else x for x in out.EPOCH]
     assert epochs == [None, "SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP", None, None]
 
@@ -394,13 +395,13 @@ def test_subject_visits_marks_undated_planned_visits_not_occurred(study):
                        "VISIT": ["CYCLE 2 DAY 29", "CYCLE 2 DAY 29", "UNSCHEDULED 1"],
                        "VISITNUM": [229.0, 229.0, 9001.0],
                        "SVSTDTC": [None, None, "2011-05-01"], "__raw": ["bm", "mrd", "bm"], "__row": [5, 7, 9]})
-    sv = td.derive_subject_visits(df, context(study, "SV"), describe={"bm": "bone marrow", "mrd": "MRD"})
+    sv = el.derive_subject_visits(df, context(study, "SV"), describe={"bm": "bone marrow", "mrd": "MRD"})
     assert sv.SVOCCUR.tolist()[0] == "N" and pd.isna(sv.SVOCCUR.tolist()[1])
     assert sv.SVUPDES.tolist()[1] == "Unscheduled visit: bone marrow"
     assert sv.VISITDY.tolist()[0] == study.treatment.cycle_days + 29
     assert sv["__row"].tolist() == [5, 9]
     with pytest.raises(InputError, match="describe has no text"):
-        td.derive_subject_visits(df, context(study, "SV"), describe={"bm": "bone marrow"})
+        el.derive_subject_visits(df, context(study, "SV"), describe={"bm": "bone marrow"})
 
 
 def test_mappings_type_no_configured_value_twice():
