@@ -163,7 +163,8 @@ def visit_days(study: StudyConfig) -> list[int]:
 
 
 def trial_visits(study: StudyConfig) -> pd.DataFrame:
-    """TV: screening and the planned days of each core and retreatment cycle. The EDC visit codes of
+    """TV: screening, the planned days of each core and retreatment cycle and the survival follow-up
+    contacts. The EDC visit codes of
     these visits (SCR, C2D8, RT1D29) are numbered by the same parser as `visit`/`visitnum`, so TV
     cannot disagree with the VISITNUM of the findings domains. VISITDY is planned for the core study
     (cycles back to back, day 1 = first infusion); retreatment has no planned study day."""
@@ -179,6 +180,15 @@ def trial_visits(study: StudyConfig) -> pd.DataFrame:
                              "infusion)"))
     tv = pd.DataFrame(plan, columns=["code", "VISITDY", "TVSTRL"])
     tv = pd.concat([_visits(tv.code.astype(object)), tv], axis=1)
+    # Survival follow-up contacts, numbered 5000 + n (as SS and SV number them): as many as fit
+    # between the first dosing and the data cut-off.
+    every = study.schedule.follow_up_interval_days
+    contacts = range(1, (study.dates.data_cutoff - study.dates.first_patient_dosed).days // every + 1)
+    survival = pd.DataFrame({"VISITNUM": [5000.0 + n for n in contacts],
+                             "VISIT": [f"SURVIVAL FOLLOW-UP {n}" for n in contacts], "VISITDY": None,
+                             "TVSTRL": [f"Survival follow-up contact {n}: {n * every} days after the end of the core "
+                                        "study" for n in contacts]})
+    tv = pd.concat([tv, survival], ignore_index=True)
     tv["VISITDY"] = tv.VISITDY.astype(float)
     tv["ARMCD"], tv["ARM"], tv["TVENRL"] = None, None, None
     return tv[["VISITNUM", "VISIT", "VISITDY", "ARMCD", "ARM", "TVSTRL", "TVENRL"]]
