@@ -190,3 +190,18 @@ def test_every_planned_visit_number_used_is_in_tv(sdtm):
             used = set(df.VISITNUM.dropna())
             scheduled = {v for v in used if v < 9000}  # 9000+: unscheduled
             assert scheduled <= planned, f"{name}: {sorted(scheduled - planned)} not in TV"
+
+
+def test_ds_protocol_milestones_from_raw(sdtm, raw, study):
+    ds = sdtm[0].domains["DS"]
+    milestones = ds[ds.DSCAT == "PROTOCOL MILESTONE"]
+    usubjid = study.study.id + "-"
+    for decod, frame, date, keep in (("INFORMED CONSENT OBTAINED", "consent", "ICDT", None),
+                                     ("ELIGIBILITY CRITERIA MET", "consent", "ELIGDT", ("ELIGYN", "Y")),
+                                     ("ENTERED INTO TRIAL", "cohort", "ASSIGNDT", None)):
+        r = raw[frame] if keep is None else raw[frame][raw[frame][keep[0]] == keep[1]]
+        got = milestones[milestones.DSDECOD == decod]
+        assert sorted(zip(got.USUBJID, got.DSSTDTC)) == sorted(zip(usubjid + r.SUBJID, r[date])), decod
+    entered = milestones[milestones.DSDECOD == "ENTERED INTO TRIAL"].set_index("USUBJID").DSTERM
+    cohorts = raw["cohort"].set_index(usubjid + raw["cohort"].SUBJID).COHORT
+    assert (entered == "ASSIGNED TO COHORT " + cohorts.reindex(entered.index)).all()
