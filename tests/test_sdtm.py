@@ -205,3 +205,12 @@ def test_ds_protocol_milestones_from_raw(sdtm, raw, study):
     entered = milestones[milestones.DSDECOD == "ENTERED INTO TRIAL"].set_index("USUBJID").DSTERM
     cohorts = raw["cohort"].set_index(usubjid + raw["cohort"].SUBJID).COHORT
     assert (entered == "ASSIGNED TO COHORT " + cohorts.reindex(entered.index)).all()
+
+
+def test_arm_codelists_agree_with_the_study_configuration(sdtm, study):
+    """ARMCD/ARM terms live in the spec (define.xml needs them) and the cohorts in study.yaml (the
+    mapper and TA use them): the two must say the same."""
+    spec = sdtm[0].spec
+    armcd = {t.value: t.decode for t in spec.codelist("ARMCD").terms}
+    assert armcd == {c.armcd: c.label for c in study.cohorts}
+    assert set(spec.codelist("ARM").values()) == {c.label for c in study.cohorts}
