@@ -60,31 +60,34 @@ def test_raw_schema_lists_the_documented_datasets(schema):
     assert schema["ae"].column("AESTDT").type == "partial_date"
 
 
-def test_raw_schema_errors_all_at_once_with_file_and_line(tmp_path):
+def _schema_problems(tmp_path, edits: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """The problems of a copy of the raw schema with the given text replacements per file."""
     folder = tmp_path / "raw"
     shutil.copytree(SPECS / "raw", folder)
-    text = (folder / "ae.yaml").read_text()
-    text = text.replace("{name: AETERM, type: text,", "{name: AETERM, type: txt,")
-    text = text.replace("keys: [SUBJID, AESPID]", "keys: [SUBJID, AENUM]")
-    (folder / "ae.yaml").write_text(text)
-    (folder / "dm.yaml").write_text((folder / "dm.yaml").read_text().replace("name: SEX,", "name: SEX_OF_SUBJECT,"))
+    for name, replacements in edits.items():
+        text = (folder / name).read_text()
+        for old, new in replacements:
+            assert old in text
+            text = text.replace(old, new)
+        (folder / name).write_text(text)
     with pytest.raises(InputError) as err:
         load_raw_schema(folder)
-    messages = [str(p) for p in err.value.problems]
+    return [str(p) for p in err.value.problems]
+
+
+def test_raw_schema_errors_all_at_once_with_file_and_line(tmp_path):
+    messages = _schema_problems(tmp_path, {
+        "ae.yaml": [("{name: AETERM, type: text,", "{name: AETERM, type: txt,"),
+                    ("keys: [SUBJID, AESPID]", "keys: [SUBJID, AENUM]")],
+        "dm.yaml": [("name: SEX,", "name: SEX_OF_SUBJECT,")]})
     assert any("ae.yaml:" in m and "AETERM" in m and "type 'txt'" in m for m in messages)
     assert any("ae.yaml" in m and "AENUM" in m for m in messages)
     assert any("dm.yaml:" in m and "SEX_OF_SUBJECT" in m for m in messages)
 
 
 def test_raw_schema_rejects_properties_that_do_not_fit_the_type(tmp_path):
-    folder = tmp_path / "raw"
-    shutil.copytree(SPECS / "raw", folder)
-    text = (folder / "death.yaml").read_text()
-    text = text.replace("{name: DTHDT, type: date, required: true,", "{name: DTHDT, type: date, required: true, min: 1,")
-    text = text.replace("{name: SUBJID, type: text, required: true,", "{name: SUBJID, type: text, required: false,")
-    (folder / "death.yaml").write_text(text)
-    with pytest.raises(InputError) as err:
-        load_raw_schema(folder)
-    messages = " | ".join(str(p) for p in err.value.problems)
+    messages = " | ".join(_schema_problems(tmp_path, {"death.yaml": [
+        ("{name: DTHDT, type: date, required: true,", "{name: DTHDT, type: date, required: true, min: 1,"),
+        ("{name: SUBJID, type: text, required: true,", "{name: SUBJID, type: text, required: false,")]}))
     assert "min needs a number on an integer or float column" in messages
     assert "key column SUBJID must be required" in messages

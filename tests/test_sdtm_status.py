@@ -55,11 +55,17 @@ def test_numbered_visit_reports_bad_numbers_and_parameters(study):
         numbered_visit(ctx, column="FUNUM", label="X", base="5000", field="num")
 
 
-def test_ss_survival_status_double_programmed(built, raw, study):
-    ss = built.domains["SS"]
+def _contacts(raw, study) -> pd.DataFrame:
+    """The raw survival contacts with USUBJID and their VISITNUM (5000 + contact number)."""
     s = raw["survfu"].copy()
     s["USUBJID"] = _usubjid(study, s.SUBJID)
     s["VISITNUM"] = 5000 + s.FUNUM.astype(int).astype(float)
+    return s
+
+
+def test_ss_survival_status_double_programmed(built, raw, study):
+    ss = built.domains["SS"]
+    s = _contacts(raw, study)
     surv = ss[ss.SSTESTCD == "SURVSTAT"]
     assert len(s) > 0 and len(surv) == len(s)
     m = s.merge(surv, on=["USUBJID", "VISITNUM"], how="left", validate="one_to_one")
@@ -74,9 +80,7 @@ def test_ss_survival_status_double_programmed(built, raw, study):
 
 def test_ss_remission_status_holds_every_raw_remstat(built, raw, study):
     ss = built.domains["SS"]
-    s = raw["survfu"].copy()
-    s["USUBJID"] = _usubjid(study, s.SUBJID)
-    s["VISITNUM"] = 5000 + s.FUNUM.astype(int).astype(float)
+    s = _contacts(raw, study)
     rem = ss[ss.SSTESTCD == "REMSTAT"]
     assert len(rem) == len(s)
     m = s.merge(rem, on=["USUBJID", "VISITNUM"], how="left", validate="one_to_one")
