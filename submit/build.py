@@ -18,6 +18,7 @@ import pandas as pd
 
 from submit.project import Specs
 from submit.raw.reader import RawExtract, read_raw
+from submit.adam.build import build_adam
 from submit.sdtm.build import build_sdtm
 from submit.simulate import DEFAULT_SEED, simulate_study, write_extract
 
@@ -54,11 +55,17 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
             write_raw_inventory(raw["extract"], staging / "qc" / "raw_inventory.csv")
 
         steps.append(("simulate the default study" if raw_dir is None else f"copy the raw extract {raw_dir}", get_raw))
+        layers: dict = {}
+
         def sdtm() -> None:
-            build_sdtm(specs.folder / "sdtm", raw["extract"].frames, study, staging)
+            layers["sdtm"] = build_sdtm(specs.folder / "sdtm", raw["extract"].frames, study, staging)
+
+        def adam() -> None:
+            layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].domains, study, staging)
 
         steps.append(("read and check the raw extract", check_raw))
         steps.append(("map SDTM and write XPT", sdtm))
+        steps.append(("derive ADaM and write XPT", adam))
         steps.append(("write the manifest", lambda: write_manifest(staging)))
         for number, (name, step) in enumerate(steps, 1):
             with stage(number, len(steps), name):

@@ -1,0 +1,3 @@
+"""The derivation library. Importing it registers every derivation (see submit.adam.registry)."""
+
+from submit.adam.derive import basics, dates, exposure, tte  # noqa: F401
