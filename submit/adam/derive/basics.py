@@ -2,15 +2,19 @@
 flag existence, carry ADSL variables and flag extreme records.
 
 Filters are declarative: `{VAR: value}` keeps records equal to value, `{VAR: [a, b]}` records in
-the list, `{VAR: {not: [a, b]}}` records outside it, `{VAR: {present: true}}` non-missing ones;
-several keys must all hold."""
+the list, `{VAR: {not: [a, b]}}` records outside it, `{VAR: {present: true}}` non-missing ones,
+`{VAR: {lt: 1.0e-4}}` (lt, le, gt, ge) numeric comparisons; several keys must all hold."""
 
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 import pandas as pd
 
 from submit.adam.registry import bad_argument, derivation
+
+COMPARE = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
 
 
 def _present(col: pd.Series) -> pd.Series:
@@ -31,8 +35,11 @@ def select(df: pd.DataFrame, filter: dict | None, fn: str = "filter") -> pd.Data
                 keep &= ~col.isin(list(cond["not"]))
             elif "present" in cond:
                 keep &= _present(col) if cond["present"] else ~_present(col)
+            elif len(cond) == 1 and next(iter(cond)) in COMPARE:
+                (op, value), = cond.items()
+                keep &= COMPARE[op](pd.to_numeric(col, errors="coerce"), value).fillna(False).astype(bool)
             else:
-                raise bad_argument(fn, "filter", f"{var}: expected 'not' or 'present', got {cond!r}")
+                raise bad_argument(fn, "filter", f"{var}: expected not, present, {', '.join(COMPARE)}; got {cond!r}")
         elif isinstance(cond, list):
             keep &= col.isin(cond)
         else:
@@ -142,7 +149,7 @@ def derive_vars_adsl(df: pd.DataFrame, ctx, vars: list[str]) -> pd.DataFrame:
     """Carry ADSL variables onto every record by USUBJID (equal to ADSL's by construction)."""
     adsl = ctx.adsl
     _need(adsl, vars, "derive_vars_adsl", "vars", "ADSL")
-    keep = [v for v in vars if v not in ("STUDYID", "USUBJID")]
+    keep = [v for v in vars if v != "USUBJID"]
     return df.drop(columns=[v for v in keep if v in df]).merge(adsl[["USUBJID", *keep]], on="USUBJID", how="left",
                                                                 validate="many_to_one")
 

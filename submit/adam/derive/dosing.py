@@ -1,0 +1,142 @@
+"""Exposure to a continuous infusion, from EX: each EX record is one infusion segment (one dose
+rate from its start to its end), grouped into cycles (EXSCAT) within phases (EXCAT).
+
+`infusion_segments` is the one reading of EX that ADEX (the exposure parameters) and ADAE (the
+dose and cycle at the onset of an event) share, so that both count cycles the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from submit.adam.derive.basics import select
+from submit.adam.derive.dates import dtc_to_datetime
+from submit.adam.registry import bad_argument, derivation
+from submit.config import Cohort, DoseStep, StudyConfig
+from submit.errors import DataCheckError, Problem
+
+DAY = pd.Timedelta(days=1)
+
+
+def infusion_segments(ex: pd.DataFrame, study: StudyConfig, phase: str = "EXCAT", cycle: str = "EXSCAT") -> pd.DataFrame:
+    """One row per EX record, sorted by subject and start: USUBJID, EXSEQ, PHASE (`phase`), CYCLE
+    (`cycle`, as recorded), CYCLEN (the cycle's ordinal within its phase by its first start, so that
+    no text is parsed), START, END (datetimes), DOSE, DOSEU, DAYS (END - START in days). An infusion
+    still running at the data cut-off (no EXENDTC) is counted up to the end of the cut-off date."""
+    start, _ = dtc_to_datetime(ex["EXSTDTC"])
+    end, _ = dtc_to_datetime(ex["EXENDTC"])
+    running = end.isna() & start.notna()
+    end = end.where(~running, pd.Timestamp(study.dates.data_cutoff) + DAY)
+    seg = pd.DataFrame({"USUBJID": ex["USUBJID"].to_numpy(), "EXSEQ": ex["EXSEQ"].to_numpy(),
+                        "PHASE": ex[phase].to_numpy(), "CYCLE": ex[cycle].to_numpy(),
+                        "START": start.to_numpy(), "END": end.to_numpy(),
+                        "DOSE": pd.to_numeric(ex["EXDOSE"], errors="coerce").to_numpy(),
+                        "DOSEU": ex["EXDOSU"].to_numpy() if "EXDOSU" in ex else None})
+    seg = seg[seg["START"].notna()].sort_values(["USUBJID", "START", "EXSEQ"], kind="stable").reset_index(drop=True)
+    seg["DAYS"] = (seg["END"] - seg["START"]) / DAY
+    first = seg.groupby(["USUBJID", "PHASE", "CYCLE"])["START"].transform("min")
+    seg["CYCLEN"] = (first.groupby([seg["USUBJID"], seg["PHASE"]]).rank(method="dense")).astype(int)
+    return seg
+
+
+def planned_cycle_dose(steps: tuple[DoseStep, ...], infusion_days: int) -> float:
+    """Planned dose of one cycle: each step's daily dose times its days, the last step running to
+    the end of the infusion (e.g. 5 x 7 + 15 x 21 = 350 for 5-15 ug/m2/day over 28 days)."""
+    starts = [s.start for s in steps] + [infusion_days + 1]
+    return float(sum(s.dose * (starts[i + 1] - s.start) for i, s in enumerate(steps)))
+
+
+# Measures of exposure: the pipeline names which PARAMCD each one fills. Additive measures are
+# summed from cycles to phases to the whole treatment; the others are recomputed at each level.
+MEASURES = ("duration_days", "cycles_started", "cumulative_dose", "planned_dose", "dose_intensity",
+            "interruptions")
+PER_CYCLE = ("duration_days", "cumulative_dose", "planned_dose", "dose_intensity", "interruptions")
+
+
+def _per_cycle(seg: pd.DataFrame, cohorts: pd.Series, study: StudyConfig, min_gap_hours: float) -> pd.DataFrame:
+    """Exposure of each started cycle: first start, last end, days infused, dose given, dose
+    planned by the cohort's schedule (`cycle1` for the first cycle of a phase, `later` after it)
+    and interruptions (gaps longer than `min_gap_hours` between consecutive segments)."""
+    by = ["USUBJID", "PHASE", "CYCLEN"]
+    gap = seg["START"] - seg.groupby(by)["END"].shift()
+    seg = seg.assign(_dose=seg["DOSE"] * seg["DAYS"], _gap=(gap > pd.Timedelta(hours=min_gap_hours)).astype(int))
+    cyc = seg.groupby(by, sort=True).agg(CYCLE=("CYCLE", "first"), START=("START", "min"), END=("END", "max"),
+                                         duration_days=("DAYS", "sum"), cumulative_dose=("_dose", "sum"),
+                                         interruptions=("_gap", "sum")).reset_index()
+    plan = {(c.armcd, True): planned_cycle_dose(c.cycle1, study.treatment.infusion_days) for c in study.cohorts}
+    plan |= {(c.armcd, False): planned_cycle_dose(c.later, study.treatment.infusion_days) for c in study.cohorts}
+    arm = cyc["USUBJID"].map(cohorts)
+    key = pd.Series(list(zip(arm, cyc["CYCLEN"] == 1)), index=cyc.index)
+    cyc["planned_dose"] = key.map(plan).astype(float)
+    cyc["cycles_started"] = 1
+    return cyc
+
+
+@derivation
+def derive_param_exposure(df: pd.DataFrame, ctx, measures: dict, phases: list[dict], overall_visit: str,
+                          overall_visitn: int = 999, min_gap_hours: float = 1.0, arm: str = "ACTARMCD",
+                          filter: dict | None = None) -> pd.DataFrame:
+    """Exposure records per subject: one per measure and cycle, per phase and overall.
+
+    `measures` maps each PARAMCD to a measure of `MEASURES`; `phases` lists the phases (EXCAT
+    values) as `{value, cycle_visit, total_visit, visitn}`: a cycle record has AVISIT
+    "`cycle_visit` n" and AVISITN `visitn` + n, the phase total AVISIT `total_visit` and AVISITN
+    `visitn` + 99; the total over all phases has `overall_visit` / `overall_visitn`. Cycles started
+    has no per-cycle record (it would always be 1). The cohort (for the planned dose) is the ADSL
+    variable `arm`, matched to the study configuration's cohort ARMCD. Output variables: USUBJID,
+    STUDYID, PARAMCD, AVAL, APHASE, AVISIT, AVISITN, ASTDTM, AENDTM (first infusion start and last
+    infusion end of the record's span)."""
+    fn = "derive_param_exposure"
+    unknown = {k: v for k, v in measures.items() if v not in MEASURES}
+    if unknown:
+        raise bad_argument(fn, "measures", f"names unknown measures {unknown} (known: {', '.join(MEASURES)})")
+    for i, p in enumerate(phases):
+        if not isinstance(p, dict) or not {"value", "cycle_visit", "total_visit", "visitn"} <= set(p):
+            raise bad_argument(fn, f"phases[{i}]", "needs value, cycle_visit, total_visit and visitn")
+    ex = select(ctx.domain("EX"), filter, fn)
+    seg = infusion_segments(ex, ctx.study)
+    phase_of = {p["value"]: p for p in phases}
+    stray = sorted(set(seg["PHASE"]) - set(phase_of))
+    if stray:
+        raise bad_argument(fn, "phases", f"does not list the EXCAT values {stray} found in EX")
+    adsl = ctx.adsl.set_index("USUBJID")
+    cohorts = adsl[arm] if arm in adsl else None
+    if cohorts is None:
+        raise bad_argument(fn, "arm", f"{arm!r} is not an ADSL variable")
+    known = {c.armcd for c in ctx.study.cohorts}
+    lost = sorted(u for u in seg["USUBJID"].unique() if cohorts.get(u) not in known)
+    if lost:
+        raise DataCheckError(f"{fn}: {len(lost)} treated subject(s) without a cohort of the study configuration",
+                             [Problem("ADSL", f"{arm}={cohorts.get(u)!r} is not a cohort ARMCD", key=u) for u in lost])
+
+    cyc = _per_cycle(seg, cohorts, ctx.study, min_gap_hours)
+    additive = ["duration_days", "cumulative_dose", "planned_dose", "interruptions", "cycles_started"]
+    spans = {"START": "min", "END": "max"}
+    phase = cyc.groupby(["USUBJID", "PHASE"]).agg({**dict.fromkeys(additive, "sum"), **spans}).reset_index()
+    total = cyc.groupby("USUBJID").agg({**dict.fromkeys(additive, "sum"), **spans}).reset_index()
+
+    visitn = cyc["PHASE"].map({k: v["visitn"] for k, v in phase_of.items()})
+    cyc["AVISIT"] = cyc["PHASE"].map({k: v["cycle_visit"] for k, v in phase_of.items()}) + " " + cyc["CYCLEN"].astype(str)
+    cyc["AVISITN"] = visitn + cyc["CYCLEN"]
+    phase["AVISIT"] = phase["PHASE"].map({k: v["total_visit"] for k, v in phase_of.items()})
+    phase["AVISITN"] = phase["PHASE"].map({k: v["visitn"] for k, v in phase_of.items()}) + 99
+    total["PHASE"], total["AVISIT"], total["AVISITN"] = None, overall_visit, overall_visitn
+    levels = []
+    for level, frame in (("cycle", cyc), ("phase", phase), ("overall", total)):
+        frame = frame.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame["dose_intensity"] = 100 * frame["cumulative_dose"] / frame["planned_dose"]
+        for paramcd, measure in measures.items():
+            if level == "cycle" and measure not in PER_CYCLE:
+                continue
+            levels.append(pd.DataFrame({"USUBJID": frame["USUBJID"], "PARAMCD": paramcd,
+                                        "AVAL": frame[measure].astype(float), "APHASE": frame["PHASE"],
+                                        "AVISIT": frame["AVISIT"], "AVISITN": frame["AVISITN"].astype(float),
+                                        "ASTDTM": frame["START"], "AENDTM": frame["END"]}))
+    new = pd.concat(levels, ignore_index=True)
+    new.insert(0, "STUDYID", new["USUBJID"].map(ex.drop_duplicates("USUBJID").set_index("USUBJID")["STUDYID"]))
+    new["_PARAMN"] = new["PARAMCD"].map({p: i + 1 for i, p in enumerate(measures)}).astype(float)
+    new = new.sort_values(["USUBJID", "AVISITN", "_PARAMN"], kind="stable").reset_index(drop=True)
+    ctx.qc["adex_cycles"] = cyc[["USUBJID", "PHASE", "CYCLE", "CYCLEN", "START", "END", "duration_days",
+                                 "cumulative_dose", "planned_dose", "interruptions"]]
+    return pd.concat([df, new], ignore_index=True) if len(df) else new
