@@ -61,3 +61,12 @@ def default_sdtm(tmp_path_factory, default_raw, schema, study):
 
     root = tmp_path_factory.mktemp("sdtm")
     return build_sdtm(SPECS / "sdtm", read_raw(default_raw, schema, study).frames, study, root), root
+
+
+@pytest.fixture(scope="session")
+def default_adam(tmp_path_factory, default_sdtm, study):
+    """ADaM of the default study, derived once from its SDTM: (result, output root)."""
+    from submit.adam.build import build_adam
+
+    root = tmp_path_factory.mktemp("adam")
+    return build_adam(SPECS / "adam", default_sdtm[0].domains, study, root), root
