@@ -18,8 +18,9 @@ import pandas as pd
 
 from submit.project import Specs
 from submit.raw.reader import RawExtract, read_raw
-from submit.adam.build import build_adam
-from submit.sdtm.build import build_sdtm
+from submit.adam.build import ADAM_DIR, build_adam
+from submit.define import write_define
+from submit.sdtm.build import SDTM_DIR, build_sdtm
 from submit.simulate import DEFAULT_SEED, simulate_study, write_extract
 
 log = logging.getLogger("submit.build")
@@ -66,6 +67,13 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
         steps.append(("read and check the raw extract", check_raw))
         steps.append(("map SDTM and write XPT", sdtm))
         steps.append(("derive ADaM and write XPT", adam))
+
+        def define() -> None:
+            for layer, folder in (("sdtm", SDTM_DIR), ("adam", ADAM_DIR)):
+                result = layers[layer]
+                write_define(result.spec, result.domains if layer == "sdtm" else result.datasets, staging / folder, study)
+
+        steps.append(("write and check define.xml (SDTM, ADaM)", define))
         steps.append(("write the manifest", lambda: write_manifest(staging)))
         for number, (name, step) in enumerate(steps, 1):
             with stage(number, len(steps), name):

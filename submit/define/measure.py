@@ -1,0 +1,106 @@
+"""What define.xml says about the data where the spec leaves it to the data: the byte length of
+text, the digits of numbers, and the rows a where clause selects. The generator measures the
+frames it is given; the consistency check measures the XPT files, with the same functions.
+
+Numbers: define.xml's Length of an integer or float is its count of digits (the sign and the
+decimal point not counted) and SignificantDigits of a float the digits after the point, as in the
+CDISC examples (AGE integer Length 2); the SAS storage width (always 8) says nothing to a reviewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from submit.spec.model import DATA_TYPES
+from submit.xpt.columns import numeric_values
+from submit.xpt.formats import parse_format, temporal_kind
+
+NUMERIC_TYPES = ("integer", "float")
+# ISO 8601 text types: define.xml gives them no Length (Define-XML 2.1 asks a Length of text,
+# integer and float only).
+ISO8601_TYPES = tuple(t for t in DATA_TYPES if t not in ("text", *NUMERIC_TYPES))
+MAX_DECIMALS = 15
+_RTOL = 1e-12  # a value "has d decimals" when rounding to d changes it by less than this (relative):
+# far above the error of the IBM doubles of an XPT file, far below any digit a study records.
+
+
+@dataclass(frozen=True)
+class Digits:
+    integer: int  # digits before the decimal point (at least 1)
+    decimals: int  # digits after it
+
+    @property
+    def length(self) -> int:
+        return self.integer + self.decimals
+
+
+def text_length(series: pd.Series) -> int:
+    """Longest value in bytes, trailing blanks excluded, at least 1: what the XPT writer stores."""
+    values = pa.array(series.astype(object).where(series.notna(), None), type=pa.large_string(), from_pandas=True)
+    longest = pc.max(pc.binary_length(pc.utf8_rtrim(values, characters=" "))).as_py()
+    return max(1, longest or 0)
+
+
+def digits(values: np.ndarray) -> Digits:
+    """Digits of the finite values: the longest integer part and the most decimals any value needs."""
+    v = np.unique(np.abs(np.asarray(values, dtype="float64")))
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return Digits(1, 0)
+    integer = len(str(int(v.max())))
+    tolerance = _RTOL * np.maximum(v, 1.0)
+    decimals = next((d for d in range(MAX_DECIMALS + 1) if np.all(np.abs(np.round(v, d) - v) <= tolerance)),
+                    MAX_DECIMALS)
+    return Digits(integer, decimals)
+
+
+def sas_numbers(series: pd.Series, display_format: str = "") -> np.ndarray:
+    """A numeric column as SAS numbers (dates as days since 1960 when the format is a date format),
+    as the XPT writer converts it; NaN where it cannot."""
+    values, _ = numeric_values(series, temporal_kind(parse_format(display_format)) if display_format else None)
+    return np.full(len(series), np.nan) if values is None else values
+
+
+def text_values(series: pd.Series) -> pd.Series:
+    """Text as XPT stores it: missing as "", trailing blanks dropped."""
+    return series.astype(object).where(series.notna(), "").astype(str).str.rstrip(" ")
+
+
+def numbers_in_text(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Numbers written as text (e.g. SUPP-- QVAL of a float QNAM): (values, the non-empty texts that
+    are not numbers)."""
+    values = pd.to_numeric(text.where(text != "", None), errors="coerce")
+    return values.to_numpy(dtype="float64", na_value=np.nan), text[(text != "") & values.isna()]
+
+
+def where_mask(df: pd.DataFrame, conditions: Iterable[tuple[str, str, tuple[str, ...]]]) -> np.ndarray:
+    """Rows meeting every (variable, comparator, values) condition; a missing variable selects none.
+    Numeric variables compare as numbers, character ones as text (trailing blanks dropped)."""
+    mask = np.ones(len(df), dtype=bool)
+    for variable, comparator, values in conditions:
+        if variable not in df.columns:
+            return np.zeros(len(df), dtype=bool)
+        column = df[variable]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+            targets = numbers.dropna().tolist()  # a value that is no number matches nothing (isin matches NaN)
+        else:
+            column, targets = text_values(column), list(values)
+        if comparator in ("EQ", "IN"):
+            hit = column.isin(targets)
+        elif comparator in ("NE", "NOTIN"):
+            hit = ~column.isin(targets)
+        else:
+            if not targets:
+                return np.zeros(len(df), dtype=bool)
+            target = targets[0]
+            hit = {"LT": column < target, "LE": column <= target, "GT": column > target,
+                   "GE": column >= target}[comparator]
+        mask &= np.asarray(hit, dtype=bool)
+    return mask
