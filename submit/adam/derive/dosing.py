@@ -12,13 +12,14 @@ import pandas as pd
 from submit.adam.derive.basics import select
 from submit.adam.derive.dates import dtc_to_datetime
 from submit.adam.registry import bad_argument, derivation
-from submit.config import Cohort, DoseStep, StudyConfig
+from submit.config import DoseStep, StudyConfig
 from submit.errors import DataCheckError, Problem
 
 DAY = pd.Timedelta(days=1)
 
 
-def infusion_segments(ex: pd.DataFrame, study: StudyConfig, phase: str = "EXCAT", cycle: str = "EXSCAT") -> pd.DataFrame:
+def infusion_segments(ex: pd.DataFrame, study: StudyConfig, phase: str = "EXCAT",
+                      cycle: str = "EXSCAT") -> pd.DataFrame:
     """One row per EX record, sorted by subject and start: USUBJID, EXSEQ, PHASE (`phase`), CYCLE
     (`cycle`, as recorded), CYCLEN (the cycle's ordinal within its phase by its first start, so that
     no text is parsed), START, END (datetimes), DOSE, DOSEU, DAYS (END - START in days). An infusion
@@ -85,7 +86,7 @@ def derive_param_exposure(df: pd.DataFrame, ctx, measures: dict, phases: list[di
     has no per-cycle record (it would always be 1). The cohort (for the planned dose) is the ADSL
     variable `arm`, matched to the study configuration's cohort ARMCD. Output variables: USUBJID,
     STUDYID, PARAMCD, AVAL, APHASE, AVISIT, AVISITN, ASTDTM, AENDTM (first infusion start and last
-    infusion end of the record's span)."""
+    infusion end of the record's span) and their dates ASTDT, AENDT."""
     fn = "derive_param_exposure"
     unknown = {k: v for k, v in measures.items() if v not in MEASURES}
     if unknown:
@@ -100,12 +101,13 @@ def derive_param_exposure(df: pd.DataFrame, ctx, measures: dict, phases: list[di
     if stray:
         raise bad_argument(fn, "phases", f"does not list the EXCAT values {stray} found in EX")
     adsl = ctx.adsl.set_index("USUBJID")
-    cohorts = adsl[arm] if arm in adsl else None
-    if cohorts is None:
+    if arm not in adsl:
         raise bad_argument(fn, "arm", f"{arm!r} is not an ADSL variable")
+    cohorts = adsl[arm]
     known = {c.armcd for c in ctx.study.cohorts}
-    lost = sorted(u for u in seg["USUBJID"].unique() if cohorts.get(u) not in known)
-    if lost:
+    treated = pd.Series(sorted(seg["USUBJID"].unique()))
+    lost = treated[~treated.map(cohorts).isin(known)]
+    if len(lost):
         raise DataCheckError(f"{fn}: {len(lost)} treated subject(s) without a cohort of the study configuration",
                              [Problem("ADSL", f"{arm}={cohorts.get(u)!r} is not a cohort ARMCD", key=u) for u in lost])
 
@@ -115,11 +117,13 @@ def derive_param_exposure(df: pd.DataFrame, ctx, measures: dict, phases: list[di
     phase = cyc.groupby(["USUBJID", "PHASE"]).agg({**dict.fromkeys(additive, "sum"), **spans}).reset_index()
     total = cyc.groupby("USUBJID").agg({**dict.fromkeys(additive, "sum"), **spans}).reset_index()
 
-    visitn = cyc["PHASE"].map({k: v["visitn"] for k, v in phase_of.items()})
-    cyc["AVISIT"] = cyc["PHASE"].map({k: v["cycle_visit"] for k, v in phase_of.items()}) + " " + cyc["CYCLEN"].astype(str)
-    cyc["AVISITN"] = visitn + cyc["CYCLEN"]
-    phase["AVISIT"] = phase["PHASE"].map({k: v["total_visit"] for k, v in phase_of.items()})
-    phase["AVISITN"] = phase["PHASE"].map({k: v["visitn"] for k, v in phase_of.items()}) + 99
+    def of(key: str) -> dict:
+        return {value: p[key] for value, p in phase_of.items()}
+
+    cyc["AVISIT"] = cyc["PHASE"].map(of("cycle_visit")) + " " + cyc["CYCLEN"].astype(str)
+    cyc["AVISITN"] = cyc["PHASE"].map(of("visitn")) + cyc["CYCLEN"]
+    phase["AVISIT"] = phase["PHASE"].map(of("total_visit"))
+    phase["AVISITN"] = phase["PHASE"].map(of("visitn")) + 99
     total["PHASE"], total["AVISIT"], total["AVISITN"] = None, overall_visit, overall_visitn
     levels = []
     for level, frame in (("cycle", cyc), ("phase", phase), ("overall", total)):
@@ -132,11 +136,13 @@ def derive_param_exposure(df: pd.DataFrame, ctx, measures: dict, phases: list[di
             levels.append(pd.DataFrame({"USUBJID": frame["USUBJID"], "PARAMCD": paramcd,
                                         "AVAL": frame[measure].astype(float), "APHASE": frame["PHASE"],
                                         "AVISIT": frame["AVISIT"], "AVISITN": frame["AVISITN"].astype(float),
-                                        "ASTDTM": frame["START"], "AENDTM": frame["END"]}))
+                                        "ASTDTM": frame["START"], "AENDTM": frame["END"],
+                                        "ASTDT": frame["START"].dt.normalize(), "AENDT": frame["END"].dt.normalize()}))
     new = pd.concat(levels, ignore_index=True)
     new.insert(0, "STUDYID", new["USUBJID"].map(ex.drop_duplicates("USUBJID").set_index("USUBJID")["STUDYID"]))
     new["_PARAMN"] = new["PARAMCD"].map({p: i + 1 for i, p in enumerate(measures)}).astype(float)
     new = new.sort_values(["USUBJID", "AVISITN", "_PARAMN"], kind="stable").reset_index(drop=True)
-    ctx.qc["adex_cycles"] = cyc[["USUBJID", "PHASE", "CYCLE", "CYCLEN", "START", "END", "duration_days",
-                                 "cumulative_dose", "planned_dose", "interruptions"]]
+    ctx.qc[f"{(ctx.dataset or 'adex').lower()}_cycles"] = cyc[
+        ["USUBJID", "PHASE", "CYCLE", "CYCLEN", "START", "END", "duration_days", "cumulative_dose", "planned_dose",
+         "interruptions"]]
     return pd.concat([df, new], ignore_index=True) if len(df) else new
