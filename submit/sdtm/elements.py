@@ -209,12 +209,14 @@ def derive_epoch_from_elements(df: pd.DataFrame, ctx: DomainContext, dtc: str, t
     se = ctx.cached(("SE", infusion, consent), lambda: subject_elements(ctx, infusion, consent))
     se = se.assign(day=pd.to_datetime(se.SESTDTC.astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
                    until=pd.to_datetime(se.SEENDTC.astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce"))
-    se = se[se.day.notna()].sort_values(["day", "SESTDTC"], kind="stable").astype({"USUBJID": object})
+    # One resolution on both sides: merge_asof refuses keys of different datetime units.
+    se = se[se.day.notna()].sort_values(["day", "SESTDTC"], kind="stable").astype(
+        {"USUBJID": object, "day": "datetime64[us]"})
     text = df[dtc].astype(object).where(df[dtc].notna(), "").astype(str).str.slice(0, 10)
     rec = pd.DataFrame({"USUBJID": df.USUBJID.astype(object),
                         "day": pd.to_datetime(text.where(text.str.len() == 10), format="%Y-%m-%d", errors="coerce"),
                         "i": np.arange(len(df))})
-    known = rec[rec.day.notna()].sort_values("day", kind="stable")
+    known = rec[rec.day.notna()].sort_values("day", kind="stable").astype({"day": "datetime64[us]"})
     hit = pd.merge_asof(known, se[["USUBJID", "day", "until", "EPOCH", "SEENDTC"]], on="day", by="USUBJID",
                         direction="backward")
     inside = hit.SEENDTC.isna() | hit.until.isna() | (hit.day <= hit.until)

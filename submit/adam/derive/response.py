@@ -29,6 +29,12 @@ COMPONENT_VARS = ["USUBJID", "_ASSESS", "PARAMCD", "PARAM", "AVAL", "AVALC", "AD
                   "SRCDOM", "SRCVAR", "SRCSEQ"]
 
 
+def lookup(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """`values` (indexed by key) for each of `keys`, keeping the dtype: Series.map turns an empty
+    date series into floats."""
+    return values.reindex(keys.to_numpy()).set_axis(keys.index)
+
+
 def _condition(fn: str, arg: str, text: str):
     m = _CONDITION.match(str(text))
     if not m:
@@ -248,14 +254,14 @@ def derive_param_immediate_hsct(df: pd.DataFrame, ctx, paramcd: str, param: str,
     oth_dom = other_therapy["domain"]
     oth = select(ctx.domain(oth_dom), other_therapy.get("filter"), fn)
     oth_first = dtc_to_date(oth[f"{oth_dom[:2]}STDTC"], "first")[0].groupby(oth["USUBJID"]).min()
-    before = tx["USUBJID"].map(oth_first) < tx["_d"]
+    before = lookup(oth_first, tx["USUBJID"]) < tx["_d"]
     tx["_imm"] = tx["QVAL"].isin(remission) & ~before.fillna(False).astype(bool)
     tx = tx.set_index("USUBJID")
     subj = _population(ctx, population)["USUBJID"]
     yes = subj.map(tx["_imm"]).fillna(False).astype(bool)
     has = subj.isin(tx.index)
     out = pd.DataFrame({"USUBJID": subj, "PARAMCD": paramcd, "PARAM": param, "AVALC": np.where(yes, "Y", "N"),
-                        "AVAL": yes.astype(float).to_numpy(), "ADT": subj.map(tx["_d"]).where(yes),
+                        "AVAL": yes.astype(float).to_numpy(), "ADT": lookup(tx["_d"], subj).where(yes),
                         "SRCDOM": np.where(has, dom, None), "SRCVAR": np.where(has, f"{pre}STDTC", None),
                         "SRCSEQ": subj.map(tx[f"{pre}SEQ"]).where(has)})
     return pd.concat([df, out], ignore_index=True)
@@ -276,8 +282,9 @@ def derive_var_phase(df: pd.DataFrame, ctx, new: str, date: str, periods: list[d
         start = dtc_to_date(rows["EXSTDTC"])[0].groupby(rows["USUBJID"]).min()
         end = (dtc_to_date(rows["EXENDTC"].str.slice(0, 10))[0].groupby(rows["USUBJID"]).max()
                + pd.Timedelta(days=p.get("extend_days", 0)))
-        d = df[date]
-        inside = (d >= df["USUBJID"].map(start)) & (d <= df["USUBJID"].map(end))
+        d = pd.to_datetime(df[date])
+        first, last = lookup(start, df["USUBJID"]), lookup(end, df["USUBJID"])
+        inside = (d >= first) & (d <= last)
         phase = phase.where(phase.notna() | ~inside.fillna(False).astype(bool), p["name"])
     out = df.copy()
     out[new] = phase.where(phase.notna() | df[date].isna(), otherwise)
