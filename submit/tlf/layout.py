@@ -1,0 +1,260 @@
+"""ARD + table shell -> table grid: one renderer for every summary table.
+
+Each cell is the ARD record selected by its column (group, group_level) and its row (variable,
+variable_level), filled into the row's (or column's) cell template. Nothing is computed here but
+the text of numbers: every number printed comes from the ARD. Every problem (a statistic the shell
+shows but the ARD lacks, an unknown variable, a missing column N) is reported at once, naming the
+shell, the row, the column and the statistic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from submit.errors import InputError, Problem
+from submit.tlf.ard import ArdIndex, normalize_ard
+from submit.tlf.formatting import CellTemplate, parse_cell
+from submit.tlf.model import HeaderCell, Table
+from submit.tlf.shell import LEVEL_PATH_SEPARATOR, TOTAL, RowBlock, TableShell
+from submit.tlf.text import TlfContext, render_text
+
+MAX_PROBLEMS = 200  # a wholly mismatched ARD would otherwise list every cell
+STUB_MIN_WIDTH = 30  # characters
+
+
+@dataclass(frozen=True)
+class _Column:
+    group: str | None
+    level: str
+    label: str
+    span: str | None
+    show_n: bool
+    cell: CellTemplate | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.label!r} ({self.group or 'any group'}={self.level})"
+
+
+class _Builder:
+    def __init__(self, shell: TableShell, index: ArdIndex, context: TlfContext):
+        self.shell, self.index, self.context = shell, index, context
+        self.where = shell.source or f"shell {shell.id}"
+        self.problems: list[Problem] = []
+        self.labels: list[str] = []
+        self.indents: list[int] = []
+        self.cells: list[list[str]] = []
+        self.keep: list[bool] = []
+        self.columns = self._columns()
+
+    def problem(self, message: str, key: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.where, message, key=f"id {self.shell.id}.{key}"))
+
+    def text(self, template: str, key: str, **more) -> str:
+        return render_text(template, self.context, f"{self.where}, id {self.shell.id}.{key}", **more)
+
+    # columns and header -------------------------------------------------------------------------
+    def _columns(self) -> list[_Column]:
+        out = []
+        for i, spec in enumerate(self.shell.columns):
+            levels = list(spec.levels) if spec.levels is not None else [
+                lv for lv in self.index.group_levels(spec.group or "") if lv != TOTAL]
+            if not levels:
+                self.problem(f"group {spec.group} has no levels in the ARD", f"columns[{i}]")
+            span = self.text(spec.span, f"columns[{i}].span") if spec.span else None
+            template = parse_cell(spec.cell) if spec.cell else None
+            out += [_Column(spec.group, lv, self.text(spec.label, f"columns[{i}].label", level=lv), span,
+                            spec.show_n, template) for lv in levels]
+        return out
+
+    def header(self) -> tuple[tuple[HeaderCell, ...], ...]:
+        rows: list[tuple[HeaderCell, ...]] = []
+        if any(c.span for c in self.columns):
+            spans = [HeaderCell("")]
+            for col in self.columns:
+                last = spans[-1]
+                if col.span and len(spans) > 1 and last.text == col.span:
+                    spans[-1] = HeaderCell(col.span, last.span + 1, underline=True)
+                else:
+                    spans.append(HeaderCell(col.span or "", 1, underline=bool(col.span)))
+            rows.append(tuple(spans))
+        labels = [HeaderCell(self.shell.stub_header)]
+        n_spec = self.shell.header_n
+        for col in self.columns:
+            text = col.label
+            if col.show_n and n_spec is not None:
+                stats = self.index.cell(col.group, col.level, n_spec.variable, "")
+                template = parse_cell(n_spec.text)
+                if stats is None or not set(template.stats) <= set(stats):
+                    self.problem(f"column {col.name}: header N needs stat(s) {', '.join(template.stats)} of "
+                                 f"variable {n_spec.variable} (variable_level empty) in the ARD", "header_n")
+                else:
+                    text += "\n" + template.fill(stats, zero=None)
+            labels.append(HeaderCell(text))
+        rows.append(tuple(labels))
+        return tuple(rows)
+
+    # body ---------------------------------------------------------------------------------------
+    def add(self, label: str, indent: int, cells: list[str] | None = None) -> None:
+        self.keep.append(cells is None and label != "")  # a heading row: keep it with its first line
+        self.labels.append(label)
+        self.indents.append(indent)
+        self.cells.append(cells if cells is not None else [""] * len(self.columns))
+
+    def cells_of(self, variable: str, var_level: str, template: CellTemplate | None, key: str) -> list[str]:
+        out, absent = [], 0
+        for col in self.columns:
+            cell_template = col.cell or template
+            stats = self.index.cell(col.group, col.level, variable, var_level)
+            if stats is None:
+                absent += 1
+                out.append(self.shell.absent_text or "")
+                continue
+            lacking = [s for s in cell_template.stats if s not in stats]
+            if lacking:
+                self.problem(f"stat {', '.join(repr(s) for s in lacking)} of variable {variable}={var_level!r} "
+                             f"is not in the ARD for column {col.name} (present: {', '.join(sorted(stats))})", key)
+                out.append("")
+                continue
+            out.append(cell_template.fill(stats, self.shell.missing_text, self.shell.zero_text))
+        if absent == len(self.columns):
+            self.problem(f"variable {variable}={var_level!r} is not in the ARD for any column"
+                         + ("" if self.index.has_variable(variable) else f" (no variable {variable} at all)"), key)
+        elif absent and self.shell.absent_text is None:
+            missing = [c.name for c in self.columns if self.index.cell(c.group, c.level, variable, var_level) is None]
+            self.problem(f"variable {variable}={var_level!r} is not in the ARD for column(s) {', '.join(missing)} "
+                         "(give the shell an absent_text to allow empty cells)", key)
+        return out
+
+    def levels(self, block: RowBlock, key: str, variable: str, under: str | None = None) -> list[tuple[str, str]]:
+        """(variable_level, label) pairs of a block, in display order."""
+        if block.levels is None:
+            return [(block.level, block.label or "")]
+        if block.levels != "ard":
+            return [(lv.level, lv.label if lv.label is not None else lv.level) for lv in block.levels]
+        found = [lv for lv in self.index.levels(variable) if lv != ""]  # "" holds the variable's own stats
+        if under is not None:
+            prefix = under + LEVEL_PATH_SEPARATOR
+            found = [lv for lv in found if lv.startswith(prefix)]
+        elif not found:
+            self.problem(f"variable {variable} is not in the ARD", key)
+        ordered = self._sorted(block, variable, found, key)
+        shown = (lv.split(LEVEL_PATH_SEPARATOR, 1)[1] if under is not None else lv for lv in ordered)
+        return [(lv, self.text(block.level_label, f"{key}.level_label", level=text))
+                for lv, text in zip(ordered, shown)]
+
+    def _sorted(self, block: RowBlock, variable: str, levels: list[str], key: str) -> list[str]:
+        if block.sort == "ard":
+            return levels
+        alpha = sorted(levels, key=lambda lv: (lv.casefold(), lv))
+        if block.sort == "alpha":
+            return alpha
+        column = next((c for c in self.columns if c.level == block.sort_column), None)
+        if column is None:
+            self.problem(f"sort_column {block.sort_column!r} is not a column level of this table", key)
+            return alpha
+        counts = {}
+        for lv in alpha:
+            stats = self.index.cell(column.group, column.level, variable, lv) or {}
+            if block.sort_stat not in stats:
+                self.problem(f"sorting needs stat {block.sort_stat!r} of variable {variable}={lv!r} in column "
+                             f"{column.name}", key)
+            counts[lv] = stats.get(block.sort_stat, 0.0)
+        return sorted(alpha, key=lambda lv: -np.nan_to_num(counts[lv]))  # stable: ties stay alphabetical
+
+    def block(self, i: int, block: RowBlock) -> None:
+        key = f"rows[{i}]"
+        label = self.text(block.label, f"{key}.label") if block.label else ""
+        simple = block.levels is None and block.stats is None
+        row_template = parse_cell(block.cell) if block.cell else None
+        if simple:
+            self.add(label, 0, self.cells_of(block.variable, block.level, row_template, key))
+        else:
+            base = 0
+            if label:
+                self.add(label, 0)
+                base = 1
+            for level, level_label in self.levels(block, key, block.variable):
+                if block.stats is None:
+                    self.add(level_label, base, self.cells_of(block.variable, level, row_template, key))
+                else:
+                    depth = base
+                    if block.levels is not None:
+                        self.add(level_label, base)
+                        depth = base + 1
+                    for j, line in enumerate(block.stats):
+                        self.add(self.text(line.label, f"{key}.stats[{j}].label"), depth,
+                                 self.cells_of(block.variable, level, parse_cell(line.cell) if line.cell else None,
+                                               f"{key}.stats[{j}]"))
+                if block.child:
+                    for child_level, child_label in self.levels(block, key, block.child, under=level):
+                        self.add(child_label, base + 1, self.cells_of(block.child, child_level, row_template, key))
+            if block.child:
+                parents = set(self.index.levels(block.variable))
+                orphans = [lv for lv in self.index.levels(block.child)
+                           if lv.split(LEVEL_PATH_SEPARATOR, 1)[0] not in parents]
+                if orphans:
+                    self.problem(f"levels of {block.child} without a {block.variable} row (expected "
+                                 f"'<{block.variable} level>{LEVEL_PATH_SEPARATOR}<{block.child} level>'): "
+                                 f"{', '.join(repr(o) for o in orphans[:5])}", key)
+        if block.blank_after:
+            self.add("", 0)
+
+
+def render_table(shell: TableShell, ard: pd.DataFrame, context: TlfContext) -> Table:
+    """Draw a table shell from its ARD; InputError lists every mismatch between the two."""
+    where = f"ARD of table {shell.id} ({shell.file})"
+    ard = normalize_ard(ard, where)
+    others = sorted(set(ard["output"]) - {shell.id, ""})
+    if others:
+        raise InputError(f"ARD of table {shell.id} holds other outputs",
+                         [Problem(where, f"output column has {', '.join(others)}; expected {shell.id}")])
+    builder = _Builder(shell, ArdIndex(ard, where), context)
+    header = builder.header()
+    for i, block in enumerate(shell.rows):
+        builder.block(i, block)
+    if builder.problems:
+        raise InputError(f"Table {shell.id} ({shell.file}) cannot be drawn from its ARD", builder.problems)
+    while builder.labels and builder.labels[-1] == "" and not any(builder.cells[-1]):
+        for part in (builder.labels, builder.indents, builder.cells, builder.keep):
+            part.pop()
+    return _grid(header, builder)
+
+
+def _grid(header: tuple[tuple[HeaderCell, ...], ...], builder: _Builder) -> Table:
+    n = len(builder.columns)
+    body = pd.DataFrame(builder.cells, columns=[f"c{j + 1}" for j in range(n)], dtype=object) \
+        if builder.cells else pd.DataFrame(columns=[f"c{j + 1}" for j in range(n)], dtype=object)
+    body.insert(0, "c0", builder.labels)
+    indent = np.asarray(builder.indents, dtype=int)
+    labels = pd.Series(builder.labels, dtype=object).astype(str)
+    stub_lines = labels.str.len() + 2 * indent
+    stub_header = header[-1][0].text.split("\n")
+    natural = [float(min(max([*stub_lines, *(len(t) for t in stub_header), 8]), 60))]
+    minimum = [float(min(natural[0], STUB_MIN_WIDTH))]  # row labels wrap badly: keep them wide
+    for j in range(n):
+        cells = body[f"c{j + 1}"].astype(str).str.len()
+        header_text = [header[r][k].text for r in range(len(header)) for k in _covering(header[r], j + 1)
+                       if header[r][k].span == 1]
+        words = [len(w) for t in header_text for w in t.split()]
+        lines = [len(line) for t in header_text for line in t.split("\n")]
+        cell = int(cells.max()) if len(cells) else 0
+        natural.append(float(max(cell, *lines, 4)))
+        minimum.append(float(max(cell, *words, 4)))  # a cell such as "25 (69.4)" never wraps
+    return Table(header=header, body=body.astype(str), indent=indent, widths=tuple(natural),
+                 min_widths=tuple(minimum), align=("left",) + ("center",) * n,
+                 keep_with_next=np.asarray(builder.keep, dtype=bool))
+
+
+def _covering(row: tuple[HeaderCell, ...], column: int) -> list[int]:
+    """Index of the header cell of `row` that covers grid column `column`."""
+    start = 0
+    for k, cell in enumerate(row):
+        if start <= column < start + cell.span:
+            return [k]
+        start += cell.span
+    return []

@@ -1,0 +1,67 @@
+"""The rendered forms the DOCX writer draws: a table grid and a complete output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    text: str  # "\n" breaks the line
+    span: int = 1  # number of columns covered
+    underline: bool = False  # a rule under the cell (spanning headers)
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """A grid: column header rows, then a body of text cells.
+
+    The body stays columnar (one str column per table column) so that a listing of thousands of
+    rows is turned into WordprocessingML by column operations, never cell by cell."""
+
+    header: tuple[tuple[HeaderCell, ...], ...]
+    body: pd.DataFrame  # str cells; columns in display order
+    indent: np.ndarray  # per body row: indentation level of the first column
+    widths: tuple[float, ...]  # natural width of each column, in characters (its longest line)
+    min_widths: tuple[float, ...]  # narrowest sensible width, in characters (its longest unbreakable text)
+    align: tuple[str, ...]  # per column: "left" | "center"
+    keep_with_next: np.ndarray | None = None  # per body row: a heading row kept on the page of the next row
+
+    def __post_init__(self) -> None:
+        n = self.body.shape[1]
+        if (len(self.widths) != n or len(self.min_widths) != n or len(self.align) != n
+                or len(self.indent) != len(self.body)
+                or (self.keep_with_next is not None and len(self.keep_with_next) != len(self.body))):
+            raise ValueError("table widths, alignment and indentation must match the body")
+        for row in self.header:
+            if sum(c.span for c in row) != n:
+                raise ValueError(f"a header row spans {sum(c.span for c in row)} columns, the body has {n}")
+
+    @property
+    def n_columns(self) -> int:
+        return self.body.shape[1]
+
+
+@dataclass(frozen=True, eq=False)
+class RenderedOutput:
+    """One output with all its text resolved, ready for a document."""
+
+    id: str
+    kind: str  # "Table" | "Listing" | "Figure"
+    file: str
+    titles: tuple[str, ...]  # the title lines (without the "Table 14.x" line)
+    population: str
+    population_flag: str | None
+    datasets: tuple[str, ...]
+    footnotes: tuple[str, ...]
+    source: str
+    table: Table | None = None
+    figure: Path | None = None  # PNG
+
+    @property
+    def heading(self) -> str:
+        return f"{self.kind} {self.id}"

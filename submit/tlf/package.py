@@ -1,0 +1,98 @@
+"""All outputs of a study into `outputs/tlf/`: one DOCX per output, the ARD of each table as CSV,
+the figures as PNG, the index `tlf_index.csv` and one combined document with a table of contents.
+
+    tlf/<file>.docx  tlf/ard/<id>.csv  tlf/figures/<file>.png  tlf/tlf_index.csv  tlf/tlf_all.docx
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from submit.errors import InputError, Problem
+from submit.tlf.ard import write_ard
+from submit.tlf.docx_writer import write_docx
+from submit.tlf.figure import km_figure
+from submit.tlf.layout import render_table
+from submit.tlf.listing import render_listing
+from submit.tlf.model import RenderedOutput
+from submit.tlf.shell import FigureShell, ListingShell, TableShell
+from submit.tlf.text import Layout, TlfContext, load_layout, render_text
+
+COMBINED_FILE = "tlf_all.docx"
+INDEX_FILE = "tlf_index.csv"
+INDEX_COLUMNS = ("id", "kind", "title", "file", "population", "datasets")
+
+
+def output_order(shell) -> tuple[int, ...]:
+    """CSR order: 14.1.2 before 14.1.10."""
+    return tuple(int(part) for part in shell.id.split("."))
+
+
+def render_output(shell: TableShell | ListingShell | FigureShell, result, context: TlfContext, layout: Layout,
+                  figure_dir: Path) -> RenderedOutput:
+    """One output with its text resolved; `result` is the ARD (table), the listing frame (listing)
+    or the KmCurve sequence (figure). Figures are written to `figure_dir/<file>.png`."""
+    where = f"{shell.source or 'shell'}, id {shell.id}"
+    table = figure = None
+    if isinstance(shell, TableShell):
+        table = render_table(shell, result, context)
+    elif isinstance(shell, ListingShell):
+        table = render_listing(shell, result, context)
+    else:
+        figure_dir.mkdir(parents=True, exist_ok=True)
+        figure = km_figure(result, figure_dir / f"{shell.file}.png", shell.figure,
+                           width_in=layout.page.text_width_in, height_in=layout.figure_height_in)
+    flag = shell.population.flag
+    return RenderedOutput(
+        id=shell.id, kind=shell.kind_label, file=shell.file,
+        titles=tuple(render_text(t, context, f"{where}.title") for t in shell.title),
+        population=render_text(shell.population.label, context, f"{where}.population"),
+        population_flag=flag, datasets=shell.datasets,
+        footnotes=tuple(render_text(f, context, f"{where}.footnotes") for f in shell.footnotes),
+        source=" ".join(render_text(layout.source, context, "layout source", datasets=list(shell.datasets),
+                                    population=shell.population.label, population_flag=flag).split()),
+        table=table, figure=figure)
+
+
+def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: Path, context: TlfContext,
+                      layout: Layout | None = None) -> pd.DataFrame:
+    """Render every shell that has a result (keyed by output id) into `out_dir`; returns the index.
+
+    Every problem of every output is reported at once; a result without a shell is an error."""
+    layout = layout or load_layout()
+    by_id = {s.id: s for s in shells}
+    unknown = sorted(set(results) - set(by_id))
+    if unknown:
+        raise InputError("TLF results without a shell",
+                         [Problem("TLF results", f"no shell has id {i}") for i in unknown])
+    out_dir = Path(out_dir)
+    (out_dir / "ard").mkdir(parents=True, exist_ok=True)
+    rendered: list[RenderedOutput] = []
+    problems: list[Problem] = []
+    for shell in sorted((s for s in shells if s.id in results), key=output_order):
+        try:
+            output = render_output(shell, results[shell.id], context, layout, out_dir / "figures")
+        except InputError as exc:
+            problems += exc.problems or [Problem(shell.source or shell.id, exc.summary)]
+            continue
+        if isinstance(shell, TableShell):
+            write_ard(results[shell.id], out_dir / "ard" / f"{shell.id}.csv")
+        write_docx([output], out_dir / f"{shell.file}.docx", layout, context, title=_doc_title(output))
+        rendered.append(output)
+    if problems:
+        raise InputError("TLF outputs cannot be rendered", problems)
+    index = pd.DataFrame([{"id": o.id, "kind": o.kind, "title": " ".join(o.titles), "file": f"{o.file}.docx",
+                           "population": o.population, "datasets": " ".join(o.datasets)} for o in rendered],
+                         columns=list(INDEX_COLUMNS))
+    index.to_csv(out_dir / INDEX_FILE, index=False, lineterminator="\n")
+    if rendered:
+        title = render_text(layout.combined_title, context, "layout combined_title")
+        write_docx(rendered, out_dir / COMBINED_FILE, layout, context, title=title, toc=True)
+    return index
+
+
+def _doc_title(output: RenderedOutput) -> str:
+    return f"{output.heading} {' '.join(output.titles)}"
