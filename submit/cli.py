@@ -14,6 +14,7 @@ from submit.errors import SubmitError
 from submit.project import Specs, default_specs_dir
 from submit.simulate import DEFAULT_SEED
 from submit.qc.compare_cmd import compare
+from submit.qc.validate.cli import validate
 from submit.spec.cli import spec
 
 log = logging.getLogger("submit")
@@ -91,6 +92,7 @@ def build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.date
 
 main.add_command(compare)
 main.add_command(spec)
+main.add_command(validate)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
