@@ -20,6 +20,8 @@ from submit.project import Specs
 from submit.raw.reader import RawExtract, read_raw
 from submit.adam.build import ADAM_DIR, build_adam
 from submit.define import write_define
+from submit.errors import DataCheckError, Problem
+from submit.qc.validate import validate_package, write_reports
 from submit.sdtm.build import SDTM_DIR, build_sdtm
 from submit.simulate import DEFAULT_SEED, simulate_study, write_extract
 
@@ -74,6 +76,19 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                 write_define(result.spec, result.domains if layer == "sdtm" else result.datasets, staging / folder, study)
 
         steps.append(("write and check define.xml (SDTM, ADaM)", define))
+
+        def validate() -> None:
+            report = validate_package(staging, specs, label=out_dir.name)
+            write_reports(report, staging / "qc", study.dates.build_date)
+            if report.has_errors:
+                errors = report.issues[report.issues["severity"] == "Error"].head(200)
+                raise DataCheckError(f"The package fails {report.errors} conformance check(s); nothing was published",
+                                     [Problem(str(i.dataset), f"{i.rule}: {i.message} {i.detail}".strip(),
+                                              row=int(i.row) if i.row == i.row and i.row else None,
+                                              column=str(i.variable) if i.variable else None)
+                                      for i in errors.itertuples()])
+
+        steps.append(("check conformance (submit validate)", validate))
         steps.append(("write the manifest", lambda: write_manifest(staging)))
         for number, (name, step) in enumerate(steps, 1):
             with stage(number, len(steps), name):
