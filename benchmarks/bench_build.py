@@ -1,5 +1,6 @@
-"""Time and peak memory of `submit build` stages (simulate, read and check raw, SDTM) at several
-study sizes, each size in its own process so its peak resident memory is its own.
+"""Time and peak memory of the stages of `submit build` at several study sizes, each size in its
+own process so that its peak resident memory is its own. Peak memory is the process's maximum so
+far, printed after each stage.
 Usage: python benchmarks/bench_build.py [N ...]   (default: 36 3600)
 """
 
@@ -14,19 +15,28 @@ from pathlib import Path
 from submit.project import Specs, REPO_SPECS
 from submit.simulate import simulate_study, write_extract
 from submit.raw.reader import read_raw
-from submit.sdtm.build import build_sdtm
+from submit.sdtm.build import SDTM_DIR, build_sdtm
+from submit.adam.build import ADAM_DIR, build_adam
+from submit.define import write_define
+from submit.qc.validate import validate_package
+
 specs = Specs(REPO_SPECS)
 n = int(sys.argv[1])
+peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 with tempfile.TemporaryDirectory() as tmp:
     root = Path(tmp)
-    t = [time.perf_counter()]
-    write_extract(simulate_study(specs.study, n_subjects=n), root / "raw", specs.raw_schema); t.append(time.perf_counter())
-    frames = read_raw(root / "raw", specs.raw_schema, specs.study).frames; t.append(time.perf_counter())
-    result = build_sdtm(specs.folder / "sdtm", frames, specs.study, root); t.append(time.perf_counter())
-    records = sum(len(df) for df in result.domains.values())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{n:>7} subjects  simulate {t[1]-t[0]:6.1f} s  read+check {t[2]-t[1]:6.1f} s  "
-          f"SDTM {t[3]-t[2]:6.1f} s ({len(result.domains)} domains, {records:,} records)  peak {peak:6.0f} MB")
+    def stage(name, fn):
+        start = time.perf_counter()
+        out = fn()
+        print(f"{n:>7} subjects  {name:<26} {time.perf_counter() - start:7.1f} s   peak {peak():6.0f} MB", flush=True)
+        return out
+    stage("simulate", lambda: write_extract(simulate_study(specs.study, n_subjects=n), root / "raw", specs.raw_schema))
+    frames = stage("read and check raw", lambda: read_raw(root / "raw", specs.raw_schema, specs.study).frames)
+    sdtm = stage("SDTM", lambda: build_sdtm(specs.folder / "sdtm", frames, specs.study, root))
+    adam = stage("ADaM", lambda: build_adam(specs.folder / "adam", sdtm.domains, specs.study, root))
+    stage("define.xml SDTM", lambda: write_define(sdtm.spec, sdtm.domains, root / SDTM_DIR, specs.study))
+    stage("define.xml ADaM", lambda: write_define(adam.spec, adam.datasets, root / ADAM_DIR, specs.study))
+    stage("validate", lambda: validate_package(root, specs))
 """
 
 if __name__ == "__main__":
