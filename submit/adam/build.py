@@ -4,6 +4,7 @@ datasets before it, in the spec's order), conformed to the spec and written as X
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def build_adam(spec_folder: Path, sdtm: dict[str, pd.DataFrame], study: StudyCon
             raise InputError(f"No pipeline for {ds.name}", [Problem(str(path), "missing")])
         pipeline = load_pipeline(path)
         ctx.dataset = ds.name
+        started = time.perf_counter()
         df = pd.DataFrame()
         for step in pipeline.steps:
             try:
@@ -78,7 +80,7 @@ def build_adam(spec_folder: Path, sdtm: dict[str, pd.DataFrame], study: StudyCon
                 err.summary = f"{step.where}: {step.name}: {err.summary}"
                 raise
         ctx.adam[ds.name] = conform(df, spec, ds.name, pipeline.file)
-        log.debug("%s: %d records", ds.name, len(ctx.adam[ds.name]))
+        log.debug("%s: %d records in %.1f s", ds.name, len(ctx.adam[ds.name]), time.perf_counter() - started)
     out = root / ADAM_DIR
     out.mkdir(parents=True, exist_ok=True)
     for name, df in ctx.adam.items():
