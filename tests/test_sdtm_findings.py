@@ -339,3 +339,13 @@ def test_drop_empty_and_complete_relationships():
                         "IDVARVAL": ["G1", "G1", "G2", "G1"], "RELID": ["G1", "G1", "G2", "G1"]})
     kept = derive_complete_relationships(rel, _dctx())
     assert kept[["USUBJID", "RDOMAIN", "RELID"]].values.tolist() == [["a", "RS", "G1"], ["a", "TU", "G1"]]
+
+
+def test_cytokine_baseline_is_before_the_first_infusion_to_the_minute(default_sdtm):
+    lb, dm = default_sdtm[0].domains["LB"], default_sdtm[0].domains["DM"].set_index("USUBJID")
+    base = lb[(lb.LBCAT == "CYTOKINES") & (lb.LBLOBXFL == "Y")]
+    start = base.USUBJID.map(dm.RFXSTDTC).str.slice(0, 16)
+    assert len(base) > 0 and (base.LBDTC.str.slice(0, 16) <= start).all()
+    later_same_day = lb[(lb.LBCAT == "CYTOKINES") & (lb.LBDTC.str.slice(0, 10) == lb.USUBJID.map(dm.RFXSTDTC).str.slice(0, 10))
+                        & (lb.LBDTC.str.slice(0, 16) > lb.USUBJID.map(dm.RFXSTDTC).str.slice(0, 16))]
+    assert len(later_same_day) > 0 and later_same_day.LBLOBXFL.isna().all()

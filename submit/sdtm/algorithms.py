@@ -403,13 +403,17 @@ def derive_range_indicator(df: pd.DataFrame, ctx: DomainContext, prefix: str) ->
 
 @domain_algorithm
 def derive_baseline_flag(df: pd.DataFrame, ctx: DomainContext, prefix: str, by: list[str], target: str | None = None) -> pd.DataFrame:
-    """--LOBXFL = Y on the last record with a result on or before the first infusion date, per
-    subject and `by` (e.g. test code and specimen)."""
+    """--LOBXFL = Y on the last record with a result before the first infusion, per subject and
+    `by` (e.g. test code and specimen): compared by date and time when both have a time (a sample
+    taken hours after the start on day 1 is not baseline), else by date (on or before the day)."""
     p = prefix
     target = target or f"{p}LOBXFL"
-    ref = df.USUBJID.map(ctx.dm.set_index("USUBJID").RFXSTDTC.astype(str).str.slice(0, 10))
-    day = df[f"{p}DTC"].astype(str).str.slice(0, 10)
-    has = df[f"{p}ORRES"].notna() & (day.str.len() == 10) & ref.notna() & (day <= ref)
+    ref = df.USUBJID.map(ctx.dm.set_index("USUBJID").RFXSTDTC.astype(str).str.slice(0, 16))
+    dtc = df[f"{p}DTC"].astype(str).str.slice(0, 16)
+    day, ref_day = dtc.str.slice(0, 10), ref.str.slice(0, 10)
+    timed = (dtc.str.len() == 16) & (ref.str.len() == 16)
+    before = (dtc <= ref).where(timed, day <= ref_day)
+    has = df[f"{p}ORRES"].notna() & (day.str.len() == 10) & ref.notna() & before.fillna(False).astype(bool)
     cand = df[has].sort_values(["USUBJID", *by, f"{p}DTC"], kind="stable")
     last = cand.groupby(["USUBJID", *by], dropna=False).tail(1).index
     df[target] = None
