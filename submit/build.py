@@ -24,6 +24,7 @@ from submit.errors import DataCheckError, Problem
 from submit.qc.validate import validate_package, write_reports
 from submit.sdtm.build import SDTM_DIR, build_sdtm
 from submit.simulate import DEFAULT_SEED, simulate_study, write_extract
+from submit.tlf.build import build_tlf
 
 log = logging.getLogger("submit.build")
 MANAGED = ("raw", "raw_truth", "m5", "tlf", "qc", "manifest.json")  # what a build owns in --out
@@ -89,6 +90,9 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                                       for i in errors.itertuples()])
 
         steps.append(("check conformance (submit validate)", validate))
+        # The TLFs read the ADaM XPTs just written, as a reviewer would, not the frames in memory.
+        steps.append(("compute and render the TLFs",
+                      lambda: build_tlf(staging / ADAM_DIR, staging / "tlf", study, specs.folder / "tlf")))
         steps.append(("write the manifest", lambda: write_manifest(staging)))
         for number, (name, step) in enumerate(steps, 1):
             with stage(number, len(steps), name):

@@ -90,6 +90,21 @@ def build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.date
               build_date=build_date.date() if build_date else None)
 
 
+@main.command()
+@click.option("--adam", "adam_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of the ADaM XPTs. Default: outputs/m5/datasets/<study>/analysis/adam/datasets.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/tlf"),
+              show_default=True, help="Folder for the DOCX files, ard/, figures/ and the index.")
+@click.pass_obj
+def tlf(specs: Specs, adam_dir: Path | None, out_dir: Path) -> None:
+    """Tables, listings and figures of every shell (specs/tlf) from the ADaM datasets."""
+    from submit.adam.build import ADAM_DIR  # noqa: PLC0415
+    from submit.tlf.build import build_tlf  # noqa: PLC0415
+
+    index = build_tlf(adam_dir or Path("outputs") / ADAM_DIR, out_dir, specs.study, specs.folder / "tlf")
+    log.info("wrote %d outputs to %s", len(index), out_dir)
+
+
 main.add_command(compare)
 main.add_command(spec)
 main.add_command(validate)

@@ -1,0 +1,15 @@
+"""The analysis layer of the TLFs: from the ADaM datasets to the result each shell draws (an ARD
+for a table, a data frame for a listing, Kaplan-Meier curves for a figure).
+
+    data = AdamData(XptFolder(adam_folder), study)        # or AdamData({name: frame}, study)
+    results = analyze(data, load_shells(specs / "tlf"))      # {output id: ARD | frame | curves}
+
+One module per output family (study, efficacy, safety, pkpd, listings) built on `summary` (table
+columns as subject sets, vectorized counts, rates, descriptive and Kaplan-Meier statistics);
+`registry.ANALYSES` maps each output id to its function.
+"""
+
+from submit.tlf.analysis.data import AdamData, XptFolder, read_adam
+from submit.tlf.analysis.registry import ANALYSES, analyze
+
+__all__ = ["ANALYSES", "AdamData", "XptFolder", "analyze", "read_adam"]

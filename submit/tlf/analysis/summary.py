@@ -1,0 +1,232 @@
+"""Building blocks of the ARDs: table columns as subject sets, and the statistics of DESIGN.md
+computed for every column at once.
+
+A table's columns are a `Columns`: `labels` (group, group_level per column, in display order) and
+`members` (USUBJID, col), one row per subject and column the subject counts in (a subject of
+cohort 2a counts in its cohort, its dose schedule and Total). Records are attached to columns by
+one merge on USUBJID, and every statistic is a groupby over `col` (a categorical of all columns,
+so that an empty column still gets its n = 0). Each block returns long rows
+(col, variable, variable_level, stat_name, stat); `assemble` turns them into the ARD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from submit.errors import InputError, Problem
+from submit.stats import clopper_pearson, kaplan_meier, summarize, to_long
+from submit.stats.descriptive import STAT_LABELS as DESCRIPTIVE_LABELS
+from submit.tlf.ard import ARD_COLUMNS
+from submit.tlf.figure import DAYS_PER_MONTH
+from submit.tlf.shell import TOTAL
+
+LONG_COLUMNS = ("col", "variable", "variable_level", "stat_name", "stat")
+HEADER_N = "BIGN"  # the variable holding each column's N (shell key header_n)
+ARITHMETIC = ("n", "mean", "sd", "min", "q1", "median", "q3", "max")
+STAT_LABELS = {
+    **DESCRIPTIVE_LABELS,
+    "N": "N",
+    "p": "Proportion",
+    "ci_low": "95% CI lower limit",
+    "ci_high": "95% CI upper limit",
+    "events": "Number of events",
+    "censored": "Number censored",
+    "median_ci_low": "Median 95% CI lower limit",
+    "median_ci_high": "Median 95% CI upper limit",
+    "survival": "Kaplan-Meier estimate",
+    "n_risk": "Number at risk",
+}
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How subjects split into columns: per variable (with the numeric twin that orders its levels)
+    one column per level, then the overall column when `total`."""
+
+    variables: tuple[tuple[str, str], ...] = ()
+    total: bool = True
+
+    @property
+    def needs(self) -> list[str]:
+        return [name for pair in self.variables for name in pair]
+
+
+BY_COHORT = Grouping((("TRT01A", "TRT01AN"),))
+BY_COHORT_SCHEDULE = Grouping((("TRT01A", "TRT01AN"), ("SCHED", "SCHEDN")))
+OVERALL = Grouping()
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    labels: pd.DataFrame  # group, group_level; row i is column i
+    members: pd.DataFrame  # USUBJID, col
+
+    @property
+    def count(self) -> int:
+        return len(self.labels)
+
+    @property
+    def n(self) -> np.ndarray:
+        """Subjects per column."""
+        return np.bincount(self.members["col"].to_numpy(), minlength=self.count)
+
+    def attach(self, records: pd.DataFrame) -> pd.DataFrame:
+        """`records` of the columns' subjects, one copy per column the subject counts in (`col`)."""
+        return records.merge(self.members, on="USUBJID", how="inner", sort=False)
+
+
+def columns_of(population: pd.DataFrame, grouping: Grouping) -> Columns:
+    """The columns of `grouping` over the subjects of `population` (one row per subject; ADSL).
+    Levels come from the population, ordered by their numeric twin; blank levels form no column."""
+    labels: list[tuple[str, str]] = []
+    members: list[pd.DataFrame] = []
+    for variable, order in grouping.variables:
+        levels = (population.loc[population[variable] != "", [variable, order]].drop_duplicates()
+                  .sort_values([order, variable], kind="stable")[variable])
+        repeated = levels[levels.duplicated()]
+        if len(repeated):
+            raise InputError(f"{variable} levels have more than one {order}",
+                             [Problem("ADSL", f"{variable} = {lv!r} has several values of {order}", column=order)
+                              for lv in repeated.unique()])
+        code = {level: len(labels) + i for i, level in enumerate(levels)}
+        labels += [(variable, level) for level in levels]
+        col = population[variable].map(code)
+        members.append(pd.DataFrame({"USUBJID": population["USUBJID"], "col": col}).dropna())
+    if grouping.total:
+        members.append(pd.DataFrame({"USUBJID": population["USUBJID"], "col": len(labels)}))
+        labels.append(("", TOTAL))
+    return columns_from(labels, members)
+
+
+def columns_from(labels: Sequence[tuple[str, str]], members: Sequence[pd.DataFrame]) -> Columns:
+    frame = pd.DataFrame(list(labels), columns=["group", "group_level"])
+    stacked = (pd.concat(members, ignore_index=True) if members
+               else pd.DataFrame({"USUBJID": pd.Series(dtype=object), "col": pd.Series(dtype=np.int64)}))
+    return Columns(labels=frame, members=stacked.astype({"col": np.int64}).reset_index(drop=True))
+
+
+def number_text(values: pd.Series) -> pd.Series:
+    """Numbers as level text ("5", "15", "7.5"; "" for missing): formatted once per distinct value."""
+    codes, uniques = pd.factorize(pd.to_numeric(values), use_na_sentinel=True)
+    texts = np.array([f"{u:g}" for u in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)  # code -1 (missing) picks ""
+
+
+def _column_key(col: pd.Series, count: int) -> pd.Categorical:
+    return pd.Categorical(col, categories=range(count))
+
+
+def long_rows(col, variable: str, level, stats: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long rows from aligned arrays (one entry per cell), the statistics of a cell together."""
+    col = np.asarray(col)
+    levels = np.broadcast_to(np.asarray(level, dtype=object), col.shape)
+    parts = [pd.DataFrame({"col": col, "variable": variable, "variable_level": levels, "stat_name": name,
+                           "stat": np.asarray(values, dtype=float), "_cell": np.arange(len(col))})
+             for name, values in stats.items()]
+    out = pd.concat(parts, ignore_index=True).sort_values("_cell", kind="stable")
+    return out.drop(columns="_cell").reset_index(drop=True)
+
+
+def big_n(columns: Columns, variable: str = HEADER_N) -> pd.DataFrame:
+    """Each column's N (the "(N=xx)" of the header)."""
+    return long_rows(np.arange(columns.count), variable, "", {"N": columns.n})
+
+
+def count_subjects(stacked: pd.DataFrame, n_columns: int, variable: str, level: str, levels: Sequence[str],
+                   denominator: np.ndarray, *, with_ci: bool = False) -> pd.DataFrame:
+    """Distinct subjects per column and level of `level` in `stacked` (records with `col`): n and
+    p = n / denominator[col] (NaN where it is 0); with_ci adds N and the exact 95% CI. Every
+    column x level of `levels` appears (n = 0 where no subject); records of other levels are ignored."""
+    subjects = stacked.loc[stacked[level].isin(levels), ["col", level, "USUBJID"]].drop_duplicates()
+    n = (subjects.groupby([_column_key(subjects["col"], n_columns), pd.Categorical(subjects[level], categories=levels)],
+                          observed=False).size())
+    col = n.index.get_level_values(0).to_numpy(dtype=np.int64)
+    var_level = n.index.get_level_values(1).astype(str).to_numpy(dtype=object)
+    # level-major order: a level's cells across the columns together, as the table reads
+    order = np.lexsort((col, n.index.codes[1]))
+    col, var_level, counts = col[order], var_level[order], n.to_numpy(dtype=float)[order]
+    total = np.asarray(denominator, dtype=float)[col]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(total > 0, counts / total, np.nan)
+    stats = {"n": counts, "p": p}
+    if with_ci:
+        low, high = clopper_pearson(counts, total)
+        stats = {"n": counts, "N": total, "p": p, "ci_low": low, "ci_high": high}
+    return long_rows(col, variable, var_level, stats)
+
+
+def subject_counts(records: pd.DataFrame, columns: Columns, variable: str, level: str,
+                   levels: Sequence[str] | None = None, denominator: np.ndarray | None = None,
+                   *, with_ci: bool = False) -> pd.DataFrame:
+    """`count_subjects` over the columns' subjects; `levels` default: the observed ones, sorted."""
+    stacked = columns.attach(records[["USUBJID", level]])
+    if levels is None:
+        levels = sorted(v for v in stacked[level].unique() if v != "")
+    denominator = columns.n if denominator is None else denominator
+    return count_subjects(stacked, columns.count, variable, level, list(levels), denominator, with_ci=with_ci)
+
+
+def describe(records: pd.DataFrame, columns: Columns, variable: str, value: str,
+             stats: Sequence[str] = ARITHMETIC, level: str = "") -> pd.DataFrame:
+    """Descriptive statistics of `value` per column (submit.stats.summarize: SAS percentiles)."""
+    stacked = columns.attach(records[["USUBJID", value]])
+    stacked["col"] = _column_key(stacked["col"], columns.count)
+    long = to_long(summarize(stacked, value, by=["col"]), by=["col"])
+    long = long[long["stat_name"].isin(stats)]
+    return pd.DataFrame({"col": long["col"].astype(np.int64).to_numpy(), "variable": variable,
+                         "variable_level": level, "stat_name": long["stat_name"].to_numpy(),
+                         "stat": long["stat"].astype(float).to_numpy()})
+
+
+def time_to_event(records: pd.DataFrame, columns: Columns, variable: str,
+                  months: Sequence[float] = (3, 6, 12), source: str = "ADTTE") -> pd.DataFrame:
+    """Kaplan-Meier per column from AVAL (days) and CNSR: events, censored, median with its
+    Brookmeyer-Crowley CI (months), and at each of `months` the estimate with its log-log CI and
+    the number at risk (variable_level = the month)."""
+    stacked = columns.attach(records[["USUBJID", "AVAL", "CNSR"]])
+    by_col = dict(tuple(stacked.groupby("col", sort=True)))
+    parts = []
+    at = np.asarray(months, dtype=float)
+    for col in range(columns.count):  # one fit per column (a handful), never per subject
+        data = by_col.get(col)
+        if data is None or data.empty:
+            head = dict.fromkeys(("median", "median_ci_low", "median_ci_high"), np.nan)
+            head.update(events=0.0, censored=0.0)
+            points = pd.DataFrame({"survival": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n_risk": 0.0}, index=at)
+        else:
+            fit = kaplan_meier(data["AVAL"].to_numpy(), 1 - data["CNSR"].to_numpy(), source=f"{source} {variable}")
+            median, low, high = (v / DAYS_PER_MONTH for v in fit.median())
+            head = {"events": fit.events, "censored": fit.censored, "median": median,
+                    "median_ci_low": low, "median_ci_high": high}
+            points = fit.survival_at(at * DAYS_PER_MONTH).set_index(at)
+        parts.append(long_rows([col], variable, "", {k: [v] for k, v in head.items()}))
+        parts.append(long_rows(np.full(len(at), col), variable, [f"{m:g}" for m in at],
+                               {k: points[k].to_numpy() for k in ("survival", "ci_low", "ci_high", "n_risk")}))
+    out = pd.concat(parts, ignore_index=True)
+    # the variable's own statistics first, then the time points in order, each across the columns
+    level_order = {"": -1, **{f"{m:g}": i for i, m in enumerate(at)}}
+    out["_level"] = out["variable_level"].map(level_order)
+    return out.sort_values(["_level", "col"], kind="stable").drop(columns="_level").reset_index(drop=True)
+
+
+def assemble(output: str, columns: Columns, parts: Sequence[pd.DataFrame],
+             labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The ARD of one output from long parts: group and group_level of each column, stat labels
+    (`labels` override per stat name), the documented column order."""
+    long = pd.concat(parts, ignore_index=True)
+    names = {**STAT_LABELS, **(labels or {})}
+    col = long["col"].to_numpy(dtype=np.int64)
+    return pd.DataFrame({
+        "output": output,
+        "group": columns.labels["group"].to_numpy(dtype=object)[col],
+        "group_level": columns.labels["group_level"].to_numpy(dtype=object)[col],
+        "variable": long["variable"].to_numpy(dtype=object),
+        "variable_level": long["variable_level"].astype(str).to_numpy(dtype=object),
+        "stat_name": long["stat_name"].to_numpy(dtype=object),
+        "stat_label": long["stat_name"].map(names).fillna(long["stat_name"]).to_numpy(dtype=object),
+        "stat": long["stat"].to_numpy(dtype=float),
+    }, columns=list(ARD_COLUMNS))
