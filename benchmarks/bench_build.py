@@ -19,6 +19,7 @@ from submit.sdtm.build import SDTM_DIR, build_sdtm
 from submit.adam.build import ADAM_DIR, build_adam
 from submit.define import write_define
 from submit.qc.validate import validate_package
+from submit.tlf.build import build_tlf
 
 specs = Specs(REPO_SPECS)
 n = int(sys.argv[1])
@@ -37,6 +38,7 @@ with tempfile.TemporaryDirectory() as tmp:
     stage("define.xml SDTM", lambda: write_define(sdtm.spec, sdtm.domains, root / SDTM_DIR, specs.study))
     stage("define.xml ADaM", lambda: write_define(adam.spec, adam.datasets, root / ADAM_DIR, specs.study))
     stage("validate", lambda: validate_package(root, specs))
+    stage("TLF (analysis and DOCX)", lambda: build_tlf(root / ADAM_DIR, root / "tlf", specs.study, specs.folder / "tlf"))
 """
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import pyreadstat
 import pytest
 from lxml import etree
 
+from submit.dataset_io import sas_format
 from submit.define import DefineInputs, check_consistency, consistency_problems, schema_errors, write_define
 from submit.define.inputs import DocumentEntry, StandardDocuments, load_define_inputs
 from submit.define.measure import Digits, digits
@@ -383,7 +384,7 @@ def test_adam_define_has_classes_subclasses_predecessors_and_both_ct_packages(st
     assert (os_item.get("Length"), os_item.get("SignificantDigits")) == ("5", "1")  # OS: 292.5, 1200
     assert (rfs_item.get("DataType"), rfs_item.get("Length")) == ("integer", "3")  # RFS: 157, 30
     data, meta = pyreadstat.read_xport(str(tmp_path / "adtte.xpt"), disable_datetime_conversion=True)
-    assert data["ADT"].max() == days and meta.original_variable_types["ADT"] == "DATE9"
+    assert data["ADT"].max() == days and sas_format(meta.original_variable_types["ADT"]) == "DATE9."
 
 
 # --------------------------------------------------------------------------------- measurement

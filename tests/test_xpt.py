@@ -12,6 +12,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from submit.dataset_io import sas_format
 from submit.errors import DataCheckError
 from submit.xpt import FDA_MAX_BYTES, Violation, XptDataset, XptVariable, check_xpt, write_xpt, write_xpt_split
 from submit.xpt.formats import parse_format, temporal_kind
@@ -123,9 +124,10 @@ def test_round_trip_metadata_with_pyreadstat(lab_file):
     # given lengths kept, None -> longest value in bytes, numerics 8
     assert info.variable_storage_width == {"USUBJID": 20, "LBSEQ": 8, "LBCAT": 10, "LBORRES": 200,
                                            "LBSTRESN": 8, "LBDT": 8, "LBDTM": 8, "LBTM": 8}
-    assert info.original_variable_types == {"USUBJID": None, "LBSEQ": "8", "LBCAT": "$CHAR20",
-                                            "LBORRES": None, "LBSTRESN": "BEST12", "LBDT": "DATE9",
-                                            "LBDTM": "E8601DT19", "LBTM": "TIME8"}
+    # pyreadstat before 1.3.8 drops the period of formats without decimals ("DATE9"), later ones keep it
+    formats = {name: fmt and sas_format(fmt) for name, fmt in info.original_variable_types.items()}
+    assert formats == {"USUBJID": None, "LBSEQ": "8.", "LBCAT": "$CHAR20.", "LBORRES": None,
+                       "LBSTRESN": "BEST12.", "LBDT": "DATE9.", "LBDTM": "E8601DT19.", "LBTM": "TIME8."}
     dated, _ = read_pyreadstat(lab_file, dates=True)  # pyreadstat reads DATE9. values as dates
     assert dated["LBDT"].iloc[expected_order().index(0)] == dt.date(2024, 1, 5)
 

@@ -36,7 +36,10 @@ def render_listing(shell: ListingShell, frame: pd.DataFrame, context: TlfContext
             problems.append(Problem(where, f"column {col.name}: {exc}", key=f"id {shell.id}.columns[{i}]"))
     if problems:
         raise InputError(f"Listing {shell.id} ({shell.file}) cannot be drawn from its data", problems)
-    body = pd.DataFrame(texts, index=pd.RangeIndex(len(frame)))
+    # A zero-width space after each slash lets coded values such as RECOVERED/RESOLVED wrap there
+    # rather than force a column as wide as the whole value.
+    body = pd.DataFrame({k: v.str.replace("/", "/\u200b", regex=False) for k, v in texts.items()},
+                        index=pd.RangeIndex(len(frame)))
     _blank_repeats(body, shell.columns)
     labels = [render_text(c.label, context, f"{where}, id {shell.id}.columns[{i}].label")
               for i, c in enumerate(shell.columns)]
@@ -83,7 +86,7 @@ def _width(text: pd.Series, label: str, col: ListingColumn) -> tuple[float, floa
     if col.width is not None:
         return float(col.width), float(col.width)
     lengths = text.str.len()
-    words = text.str.split().explode().dropna().str.len()
+    words = text.str.split(r"[\s\u200b]+", regex=True).explode().dropna().str.len()
     label_words = [len(w) for w in label.split()]
     natural = max(int(lengths.max()) if len(lengths) else 0, len(label), 3)
     minimum = max(int(words.max()) if len(words) else 0, *label_words, 3)

@@ -102,9 +102,12 @@ def allocate_widths(natural, minimum, capacity: float) -> np.ndarray:
 def grid_widths(table: Table, text_width: int, char_twips: float) -> list[int]:
     """Integer twips per column, summing exactly to `text_width` (cell margins included)."""
     n = table.n_columns
-    capacity = (text_width - n * 2 * CELL_MARGIN) / char_twips
+    # Half a character more than the text needs: a cell exactly as wide as its text wraps its last
+    # letter in LibreOffice ("Da/y").
+    pad = 2 * CELL_MARGIN + char_twips / 2
+    capacity = (text_width - n * pad) / char_twips
     chars = allocate_widths(table.widths, table.min_widths, capacity)
-    edges = np.round(np.cumsum(chars * char_twips + 2 * CELL_MARGIN)).astype(int)
+    edges = np.round(np.cumsum(chars * char_twips + pad)).astype(int)
     edges[-1] = text_width
     return np.diff(np.concatenate(([0], edges))).tolist()
 

@@ -13,8 +13,12 @@ RESPONSE_CODES = ("EMD", "INVRESP")  # ADRS parameters with AVALC (besides OVRLR
 
 
 def _treated(data: AdamData, more: list[str]) -> pd.DataFrame:
-    adsl = data.frame("ADSL", ["USUBJID", "SAFFL", "TRT01A", *more])
-    return adsl[adsl["SAFFL"] == "Y"]
+    """Treated subjects with COHORT, the cohort's short code of the study configuration ("2a"): the
+    listings are too wide for the full TRT01A text, which their footnotes spell out."""
+    adsl = data.frame("ADSL", ["USUBJID", "SAFFL", "TRT01A", "ARMCD", *more])
+    code = {cohort.armcd: cohort.code for cohort in data.study.cohorts}
+    treated = adsl[adsl["SAFFL"] == "Y"]
+    return treated.assign(COHORT=treated["ARMCD"].map(code).fillna(treated["ARMCD"]))
 
 
 def response(data: AdamData, shell=None) -> pd.DataFrame:
@@ -31,7 +35,7 @@ def response(data: AdamData, shell=None) -> pd.DataFrame:
                .merge(codes.reindex(columns=list(RESPONSE_CODES)).reset_index(), on=keys, how="left"))
     listing[list(RESPONSE_CODES)] = listing[list(RESPONSE_CODES)].fillna("")
     treated = _treated(data, [])
-    out = treated[["USUBJID", "TRT01A"]].merge(listing, on="USUBJID", how="inner")
+    out = treated[["USUBJID", "TRT01A", "COHORT"]].merge(listing, on="USUBJID", how="inner")
     return out.assign(ADY=_whole(out["ADY"]))
 
 
@@ -53,7 +57,7 @@ def serious_adverse_events(data: AdamData, shell=None) -> pd.DataFrame:
     adae = data.frame("ADAE", ["USUBJID", "AESER", "AEBODSYS", "AEDECOD", "AETERM", "ASTDT", "ASTDY", "AENDT",
                                "ATOXGR", "AEREL", "AEACN", "AEOUT", "TRTEMFL"])
     treated = _treated(data, [])
-    out = treated[["USUBJID", "TRT01A"]].merge(adae[adae["AESER"] == "Y"].drop(columns="TRT01A", errors="ignore"),
+    out = treated[["USUBJID", "TRT01A", "COHORT"]].merge(adae[adae["AESER"] == "Y"].drop(columns="TRT01A", errors="ignore"),
                                                on="USUBJID", how="inner")
     return out.assign(ASTDY=_whole(out["ASTDY"]))
 
