@@ -6,6 +6,7 @@ decimal value, scipy for the exact CI) and read back from the DOCX with python-d
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -377,7 +378,12 @@ def test_every_study_shell_renders_into_the_package(tmp_path, context, layout):
     assert len(list((tmp_path / "tlf" / "ard").glob("*.csv"))) == (index["kind"] == "Table").sum()
     assert len(list((tmp_path / "tlf" / "figures").glob("*.png"))) == 3
     combined = _docx_xml(tmp_path / "tlf" / "tlf_all.docx")
-    assert 'TOC \\o "1-1"' in combined and combined.count("<w:drawing>") == 3
+    assert combined.count("<w:drawing>") == 3
+    # the table of contents: one entry per output, its page a PAGEREF to the bookmark on the heading
+    refs = re.findall(r"PAGEREF (_TocTLF\d+) \\h", combined)
+    marks = re.findall(r'<w:bookmarkStart w:id="\d+" w:name="(_TocTLF\d+)"/><w:r><w:t xml:space="preserve">'
+                       r"(?:Table|Listing|Figure) ", combined)
+    assert len(refs) == len(index) and refs == marks
     assert combined.count('w:val="Heading1"') == len(index)
     assert '<w:updateFields w:val="true"/>' in _docx_xml(tmp_path / "tlf" / "tlf_all.docx", "word/settings.xml")
     with pytest.raises(InputError, match="99.9"):

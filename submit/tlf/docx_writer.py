@@ -1,6 +1,6 @@
 """Native DOCX of one or more outputs: landscape pages, a page header with Page X of Y (Word PAGE and
 NUMPAGES fields), title blocks and column headers repeated on every page, footnotes and a source
-line; optionally a table of contents (Word TOC field) in front.
+line; optionally a table of contents (entries with PAGEREF fields) in front.
 
 python-docx sets up the package, page, styles, pictures and properties; the table and text bodies
 are WordprocessingML built by `wordml` (fast for big listings). The file is byte-reproducible:
@@ -37,7 +37,7 @@ APP_XML = ("<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
 def write_docx(outputs: Sequence[RenderedOutput], path: Path, layout: Layout, context: TlfContext, *,
                title: str, toc: bool = False) -> None:
     """Write `outputs` (one per page run, in order) to `path`; `toc` puts a table of contents first
-    (Word fills in its page numbers when the document is opened: w:updateFields is set)."""
+    (page numbers by PAGEREF fields, which Word updates on opening: w:updateFields is set)."""
     doc = Document()
     section = doc.sections[0]
     _page_setup(section, layout.page)
@@ -52,9 +52,9 @@ def write_docx(outputs: Sequence[RenderedOutput], path: Path, layout: Layout, co
             body.remove(child)
     chunks = _Chunks(doc)
     if toc:
-        chunks.add(_toc_xml(outputs, title))
+        chunks.add(_toc_xml(outputs, title, text_width))
     for i, output in enumerate(outputs):
-        _add_output(doc, chunks, output, layout, text_width, last=i == len(outputs) - 1)
+        _add_output(doc, chunks, output, layout, text_width, last=i == len(outputs) - 1, bookmark=i if toc else None)
     _set_properties(doc, title, context.build_date)
     if toc:
         _request_field_update(doc)
@@ -177,8 +177,9 @@ def _trailer_xml(output: RenderedOutput, last: bool) -> str:
     return "".join(notes)
 
 
-def _add_output(doc, chunks: _Chunks, output: RenderedOutput, layout: Layout, text_width: int, last: bool) -> None:
-    titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population)
+def _add_output(doc, chunks: _Chunks, output: RenderedOutput, layout: Layout, text_width: int, last: bool,
+                bookmark: int | None = None) -> None:
+    titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, bookmark)
     if output.table is not None:
         char_twips = layout.font.size_pt * CHAR_WIDTH_EM * 20
         chunks.add(wordml.table_xml(output.table, text_width, char_twips, titles))
@@ -204,18 +205,16 @@ def _limit_height(picture, layout: Layout) -> None:
         ext.set("cx", str(cx)), ext.set("cy", str(cy))
 
 
-def _toc_xml(outputs: Sequence[RenderedOutput], title: str) -> str:
-    """A TOC field over Heading 1 paragraphs; until Word or LibreOffice updates it, it shows the
-    list of outputs without page numbers."""
-    entries = [f"{o.heading}  {o.titles[0] if o.titles else ''}" for o in outputs] or [""]
-    begin = ('<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>'
-             '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-1" \\h \\z \\u </w:instrText></w:r>'
-             '<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
-    end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-    paragraphs = []
-    for i, entry in enumerate(entries):
-        content = (begin if i == 0 else "") + wordml.run(entry) + (end if i == len(entries) - 1 else "")
-        paragraphs.append(wordml.paragraph(content, "TLFContents"))
+def _toc_xml(outputs: Sequence[RenderedOutput], title: str, text_width: int) -> str:
+    """The table of contents: one entry per output with a PAGEREF field to the bookmark on its
+    heading. Plain entries rather than a TOC field: LibreOffice shows a TOC field's text as
+    written, page numbers included, while it computes PAGEREF fields when it lays the document
+    out, and Word updates them on opening (w:updateFields)."""
+    tabs = f'<w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{text_width}"/></w:tabs>'
+    paragraphs = [wordml.paragraph(wordml.run(f"{o.heading}  {o.titles[0] if o.titles else ''}") + "<w:r><w:tab/></w:r>"
+                                   + wordml.field(f"PAGEREF {wordml.bookmark_name(i)} \\h", "1"),
+                                   "TLFContents", extra_ppr=tabs)
+                  for i, o in enumerate(outputs)]
     heading = "".join(wordml.paragraph(wordml.run(text), "TLFTitle") for text in (title, "Table of Contents"))
     spacer = wordml.paragraph("", "TLFContents")
     return heading + spacer + "".join(paragraphs) + wordml.paragraph(wordml.page_break(), "TLFContents")

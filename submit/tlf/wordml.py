@@ -173,10 +173,20 @@ def body_xml(table: Table, widths: list[int]) -> str:
     return "".join((rows + "</w:tr>").tolist())
 
 
-def title_cell_paragraphs(heading: str, titles: tuple[str, ...], population: str) -> tuple[str, ...]:
+def bookmark_name(number: int) -> str:
+    """The bookmark on the heading of the `number`-th output, which its TOC entry's PAGEREF names."""
+    return f"_TocTLF{number:04d}"
+
+
+def title_cell_paragraphs(heading: str, titles: tuple[str, ...], population: str,
+                          bookmark: int | None = None) -> tuple[str, ...]:
     """The title block: "Table 14.x" and the first title line as the (TOC) heading, the other title
-    lines, the population line, and an empty line before the column headers."""
+    lines, the population line, and an empty line before the column headers. With `bookmark`, the
+    heading carries bookmark_name(bookmark) for the page number of its table of contents entry."""
     head = run(heading) + "<w:r><w:br/></w:r>" + run(titles[0]) if titles else run(heading)
+    if bookmark is not None:
+        head = (f'<w:bookmarkStart w:id="{bookmark}" w:name="{bookmark_name(bookmark)}"/>{head}'
+                f'<w:bookmarkEnd w:id="{bookmark}"/>')
     out = [paragraph(head, "Heading1", keep_next=True)]
     out += [paragraph(run(t), "TLFTitle", keep_next=True) for t in titles[1:]]
     out.append(paragraph(run(population), "TLFTitle", keep_next=True))
