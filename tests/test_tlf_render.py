@@ -226,6 +226,7 @@ def test_listing_sorts_blanks_repeats_and_formats(tmp_path, context):
     assert table.body.values.tolist() == [["S1", "2011-02-01", "-0.1", ""],
                                           ["", "2011-03-01", "", "A & B <c>"],
                                           ["S2", "2011-01-05", "1.3", "Sepsis"]]
+    assert table.keep_with_next.tolist() == [True, False, False]  # S1's first row stays with its second
     with pytest.raises(InputError, match="TERM2"):
         render_listing(shell.model_copy(update={"sort_by": ("TERM2",)}), frame, context)
 

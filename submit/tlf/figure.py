@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.textpath import TextPath
 from matplotlib.transforms import blended_transform_factory
 
 from submit.tlf.shell import KmFigureSpec
@@ -61,6 +62,11 @@ def km_figure(curves: Sequence[KmCurve], path: Path, spec: KmFigureSpec, *, widt
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
     left_in, right_in, top_in, axis_text_in, line_in = 1.7, 0.25, 0.15, 0.5, 0.16
+    # The at-risk row labels sit left of the axis and the counts at t = 0 are centred on it: widen
+    # the margin so that the longest label ends before the widest first count begins.
+    label_in = max(_text_width_in(curve.label) for curve in curves) if curves else 0.0
+    first_count_in = max((_text_width_in(f"{int(c.at_risk[0])}") for c in curves if len(c.at_risk)), default=0.0)
+    left_in = max(left_in, 0.1 + label_in + 0.15 + first_count_in / 2)
     risk_in = (len(curves) + 1.3) * line_in
     bottom_in = 0.1 + risk_in + axis_text_in
     ax = fig.add_axes((left_in / width_in, bottom_in / height_in, 1 - (left_in + right_in) / width_in,
@@ -96,6 +102,11 @@ def _draw_curve(ax, curve: KmCurve, color: str, dash: str, x_max: float, show_me
     ax.plot(censor, marks, linestyle="none", marker="+", markersize=6, markeredgewidth=1.0, color=color)
     if show_median and np.isfinite(curve.median) and curve.median <= x_max:
         ax.plot([0, curve.median, curve.median], [0.5, 0.5, 0], color=color, linestyle=(0, (2, 2)), linewidth=0.8)
+
+
+def _text_width_in(text: str) -> float:
+    """Width in inches of `text` in the figure font (from the glyph outlines: no renderer needed)."""
+    return TextPath((0, 0), text, size=FONT_PT).get_extents().width / 72
 
 
 def _risk_table(fig, ax, curves: Sequence[KmCurve], times: np.ndarray, top: float, line: float) -> None:

@@ -46,8 +46,13 @@ def render_listing(shell: ListingShell, frame: pd.DataFrame, context: TlfContext
     if body.empty:
         body = pd.DataFrame([[shell.empty_text] + [""] * (len(shell.columns) - 1)], columns=list(texts))
     natural, minimum = zip(*(_width(body[f"c{i}"], labels[i], col) for i, col in enumerate(shell.columns)))
+    # A blanked key continues the block above (one subject's records): each row of a block is kept
+    # on the page of the next, so that a block starts a page with its key shown. A block longer
+    # than a page still breaks.
+    continues = (body["c0"].shift(-1).eq("").to_numpy(dtype=bool) if shell.columns and not shell.columns[0].repeat
+                 else np.zeros(len(body), dtype=bool))
     return Table(header=(tuple(HeaderCell(t) for t in labels),), body=body, indent=np.zeros(len(body), dtype=int),
-                 widths=natural, min_widths=minimum, align=("left",) * len(shell.columns))
+                 widths=natural, min_widths=minimum, align=("left",) * len(shell.columns), keep_with_next=continues)
 
 
 def _as_text(values: pd.Series, col: ListingColumn) -> pd.Series:
