@@ -99,9 +99,9 @@ def build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.date
 def tlf(specs: Specs, adam_dir: Path | None, out_dir: Path) -> None:
     """Tables, listings and figures of every shell (specs/tlf) from the ADaM datasets."""
     from submit.adam.build import ADAM_DIR  # noqa: PLC0415
-    from submit.tlf.build import build_tlf  # noqa: PLC0415
+    from submit.tlf.build import replace_tlf  # noqa: PLC0415
 
-    index = build_tlf(adam_dir or Path("outputs") / ADAM_DIR, out_dir, specs.study, specs.folder / "tlf")
+    index = replace_tlf(adam_dir or Path("outputs") / ADAM_DIR, out_dir, specs.study, specs.folder / "tlf")
     log.info("wrote %d outputs to %s", len(index), out_dir)
 
 

@@ -453,6 +453,26 @@ def test_missing_variables_are_reported_at_once_with_their_outputs(adam_dir, stu
     assert len(messages) == len(set(messages))
 
 
+def test_a_failed_tlf_run_leaves_the_previous_outputs_untouched(adam_dir, tlf_dir, tmp_path):
+    broken = tmp_path / "adam"
+    broken.mkdir()
+    for xpt_file in adam_dir.glob("*.xpt"):
+        if xpt_file.name != "adtte.xpt":
+            (broken / xpt_file.name).write_bytes(xpt_file.read_bytes())
+    out = tmp_path / "tlf"
+    out.mkdir()
+    (out / "earlier.txt").write_text("an earlier run")
+    result = CliRunner().invoke(main, ["-q", "--specs", str(SPECS), "tlf", "--adam", str(broken), "--out", str(out)])
+    assert result.exit_code == 2 and "adtte.xpt" in result.output and "14.2.6.1" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["earlier.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adam", "tlf"]  # no staging folder left
+    # a good run replaces the folder whole: no file of the earlier run survives
+    good = CliRunner().invoke(main, ["-q", "--specs", str(SPECS), "tlf", "--adam", str(adam_dir), "--out", str(out)])
+    assert good.exit_code == 0, good.output
+    assert not (out / "earlier.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in tlf_dir.iterdir())
+
+
 def test_a_shell_without_an_analysis_is_an_error(adam_dir, study, shells):
     stray = shells["14.2.1.2"].model_copy(update={"id": "14.9.9"})
     with pytest.raises(InputError, match="cannot be computed"):

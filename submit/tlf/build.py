@@ -7,6 +7,7 @@ that the tables show exactly what a reviewer recomputes from the submitted datas
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -29,4 +30,17 @@ def build_tlf(adam_folder: Path, out_dir: Path, study: StudyConfig, shells_folde
     context = TlfContext(study=study, build_date=study.dates.build_date)
     index = write_tlf_package(shells, results, Path(out_dir), context)
     log.info("%d TLF outputs written to %s", len(index), out_dir)
+    return index
+
+
+def replace_tlf(adam_folder: Path, out_dir: Path, study: StudyConfig, shells_folder: Path) -> pd.DataFrame:
+    """`build_tlf` into a new folder that replaces `out_dir` only once every output is written: a
+    failure leaves the previous outputs untouched, and no file of an earlier run is left behind."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}-") as tmp:
+        index = build_tlf(adam_folder, Path(tmp) / "new", study, shells_folder)
+        if out_dir.exists():
+            out_dir.rename(Path(tmp) / "old")
+        (Path(tmp) / "new").rename(out_dir)
     return index
