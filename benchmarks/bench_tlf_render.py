@@ -1,6 +1,6 @@
 """Benchmark the TLF renderer: a listing of N rows (table model + DOCX) at several sizes, a SOC/PT
 table of many terms, and optionally a sample package of every shell in specs/tlf filled with
-synthetic numbers (for looking at the documents before the analysis layer exists).
+synthetic numbers (the layout of every shell without a study; `submit tlf` draws the real ones).
 
     /work/venv/bin/python benchmarks/bench_tlf_render.py [--rows 500 2000 5000] [--package DIR]
 
@@ -25,8 +25,7 @@ from submit.tlf.package import render_output
 REPO = Path(__file__).resolve().parents[1]
 GROUP_LEVELS = {"TRT01A": ["Cohort 1: 15 ug/m2/day", "Cohort 2a: 5-15 ug/m2/day", "Cohort 2b: 5-15-30 ug/m2/day",
                            "Cohort 3: 5-15 ug/m2/day (expansion)"],
-                "TRT01AG1": ["15 ug/m2/day", "5-15 ug/m2/day", "5-15-30 ug/m2/day"],
-                "DOSE": ["5", "15", "30"], "DOSESTEP": ["5 (start)", "15 (start)", "15 (step)", "30 (step)"]}
+                "SCHED": ["15 ug/m2/day", "5-15 ug/m2/day", "5-15-30 ug/m2/day"], "DOSE": ["5", "15", "30"]}
 WORDS = np.array("fever headache tremor infection nausea rash cough anaemia pain disorder syndrome increased "
                  "decreased abnormal acute chronic neutropenia thrombocytopenia hypokalaemia oedema".split())
 
