@@ -280,19 +280,24 @@ def test_docx_bytes_are_reproducible(response_shell, context, layout, tmp_path):
         assert "2026-11-25T00:00:00Z" in core and "docProps/thumbnail.jpeg" not in z.namelist()
 
 
-def test_big_listing_is_one_table_with_every_row(tmp_path, context, layout):
+def test_big_listing_is_cut_into_page_starting_tables_between_subjects(tmp_path, context, layout):
     (shell,) = load_shells(write_shells(tmp_path / "s", LISTING_SHELL))
     n = 3000
-    frame = pd.DataFrame({"USUBJID": [f"S{i // 10:04d}" for i in range(n)],
-                          "ADT": pd.Timestamp("2011-01-01") + pd.to_timedelta(np.arange(n) % 10, unit="D"),
+    frame = pd.DataFrame({"USUBJID": [f"S{i // 7:04d}" for i in range(n)],  # blocks of 7 rows
+                          "ADT": pd.Timestamp("2011-01-01") + pd.to_timedelta(np.arange(n) % 7, unit="D"),
                           "AVAL": np.arange(n) / 4, "TERM": ["x"] * n})
     output = render_output(shell, frame, context, layout, tmp_path)
     path = tmp_path / "l.docx"
     write_docx([output], path, layout, context, title="l")
-    (table,) = Document(str(path)).tables
-    assert len(table.rows) == 2 + n
-    last = [c.text for c in table.rows[-1].cells]
-    assert last == ["", "2011-01-10", half_up((n - 1) / 4, 1), "x"]
+    tables = Document(str(path)).tables
+    # 1000 rows end inside a block of 7: each table runs on to the end of its block (1001 = 143 x 7)
+    assert [len(t.rows) - 2 for t in tables] == [1001, 1001, 998]
+    for table in tables:
+        assert table.rows[2].cells[0].text.startswith("S")  # each table starts with its subject shown
+        assert table.rows[0].cells[0].text.startswith("Listing")  # and with the title block
+    assert [c.text for c in tables[-1].rows[-1].cells] == ["", "2011-01-04", half_up((n - 1) / 4, 1), "x"]
+    xml = _docx_xml(path)
+    assert xml.count('<w:br w:type="page"/>') == 2 and xml.count('w:val="Heading1"') == 1
 
 
 # figure ----------------------------------------------------------------------------------------

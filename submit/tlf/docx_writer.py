@@ -28,6 +28,10 @@ from submit.tlf import wordml
 from submit.tlf.model import RenderedOutput
 from submit.tlf.text import Font, Layout, Page, TlfContext, render_text
 
+TABLE_ROWS = 1000  # body rows per table of a long output (see _add_output)
+# Between two tables of one output: a page break in a paragraph of no visible height.
+_CONTINUATION_BREAK = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
+                       '</w:pPr><w:r><w:br w:type="page"/></w:r></w:p>')
 CHAR_WIDTH_EM = 0.6  # Courier New; indentation steps are whole characters
 APP_XML = ("<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
@@ -182,7 +186,15 @@ def _add_output(doc, chunks: _Chunks, output: RenderedOutput, layout: Layout, te
     titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, bookmark)
     if output.table is not None:
         char_twips = layout.font.size_pt * CHAR_WIDTH_EM * 20
-        chunks.add(wordml.table_xml(output.table, text_width, char_twips, titles))
+        # A long listing goes out as several tables, each starting a page: LibreOffice lays out one
+        # table of thousands of rows in time that grows faster than its length (a 2,000-row table
+        # takes 3 times as long as a 1,000-row one), Word and LibreOffice are fine with several.
+        for k, part in enumerate(output.table.parts(TABLE_ROWS)):
+            if k:
+                chunks.add(_CONTINUATION_BREAK)
+                titles = tuple(t.replace('w:val="Heading1"', 'w:val="TLFTitle"') for t in
+                               wordml.title_cell_paragraphs(output.heading, output.titles, output.population))
+            chunks.add(wordml.table_xml(part, text_width, char_twips, titles))
     elif output.figure is not None:
         chunks.add("".join(titles[:-1]))
         picture = doc.add_paragraph(style="TLFFigure")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,25 @@ class Table:
     @property
     def n_columns(self) -> int:
         return self.body.shape[1]
+
+    def parts(self, rows: int) -> list[Table]:
+        """The body cut into tables of about `rows` rows, each cut after a row that is not kept with
+        the next (a listing's subject block, a table's heading row stay whole); the same columns,
+        widths and headers in each."""
+        n = len(self.body)
+        keep = self.keep_with_next if self.keep_with_next is not None else np.zeros(n, dtype=bool)
+        cuts, start = [], 0
+        while n - start > rows:
+            free = np.flatnonzero(~keep[start + rows - 1:])
+            if not len(free):
+                break
+            start += rows + int(free[0])
+            if start < n:
+                cuts.append(start)
+        bounds = [0, *cuts, n]
+        return [dataclasses.replace(self, body=self.body.iloc[a:b], indent=self.indent[a:b],
+                                    keep_with_next=None if self.keep_with_next is None else keep[a:b])
+                for a, b in zip(bounds, bounds[1:])]
 
 
 @dataclass(frozen=True, eq=False)
