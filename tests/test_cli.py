@@ -84,3 +84,15 @@ def test_build_with_a_given_raw_extract(built, tmp_path):
     result = run("-q", "build", "--raw", built / "raw", "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "o" / "raw" / "ae.csv").read_bytes() == (built / "raw" / "ae.csv").read_bytes()
+
+
+@pytest.mark.parametrize("subjects", [1, 2])
+def test_a_study_of_one_or_two_subjects_builds_every_output(subjects, tmp_path):
+    """Tiny studies reach every stage: empty categories, a column of one subject, no deaths."""
+    assert run("-q", "simulate", "--subjects", subjects, "--seed", subjects, "--out", tmp_path / "raw").exit_code == 0
+    result = run("-q", "build", "--raw", tmp_path / "raw", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "out" / "tlf" / "tlf_index.csv").read_text().splitlines()
+    assert len(index) == 1 + 26
+    primary = (tmp_path / "out" / "tlf" / "ard" / "14.2.1.1.csv").read_text()
+    assert f"14.2.1.1,,Total,BIGN,,N,N,{subjects}.0" in primary

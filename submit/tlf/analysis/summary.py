@@ -142,8 +142,11 @@ def count_subjects(stacked: pd.DataFrame, n_columns: int, variable: str, level: 
     p = n / denominator[col] (NaN where it is 0); with_ci adds N and the exact 95% CI. Every
     column x level of `levels` appears (n = 0 where no subject); records of other levels are ignored."""
     subjects = stacked.loc[stacked[level].isin(levels), ["col", level, "USUBJID"]].drop_duplicates()
-    n = (subjects.groupby([_column_key(subjects["col"], n_columns), pd.Categorical(subjects[level], categories=levels)],
-                          observed=False).size())
+    # Keys as columns of their own: given as a list of arrays, pandas takes the list for column names
+    # when it is as long as the frame (a study of 2 subjects).
+    keys = pd.DataFrame({"col": _column_key(subjects["col"], n_columns),
+                         "level": pd.Categorical(subjects[level], categories=levels)})
+    n = keys.groupby(["col", "level"], observed=False).size()
     col = n.index.get_level_values(0).to_numpy(dtype=np.int64)
     var_level = n.index.get_level_values(1).astype(str).to_numpy(dtype=object)
     # level-major order: a level's cells across the columns together, as the table reads
