@@ -29,7 +29,7 @@ def build_tlf(adam_folder: Path, out_dir: Path, study: StudyConfig, shells_folde
     results = analyze(data, shells)
     context = TlfContext(study=study, build_date=study.dates.build_date)
     index = write_tlf_package(shells, results, Path(out_dir), context)
-    log.info("%d TLF outputs written to %s", len(index), out_dir)
+    log.info("%d TLF outputs rendered", len(index))
     return index
 
 
