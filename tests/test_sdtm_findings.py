@@ -349,3 +349,29 @@ def test_cytokine_baseline_is_before_the_first_infusion_to_the_minute(default_sd
     later_same_day = lb[(lb.LBCAT == "CYTOKINES") & (lb.LBDTC.str.slice(0, 10) == lb.USUBJID.map(dm.RFXSTDTC).str.slice(0, 10))
                         & (lb.LBDTC.str.slice(0, 16) > lb.USUBJID.map(dm.RFXSTDTC).str.slice(0, 16))]
     assert len(later_same_day) > 0 and later_same_day.LBLOBXFL.isna().all()
+
+
+def test_cytokine_time_points_recomputed_from_raw(built, raw, study):
+    """Each cytokine record's planned time point is its raw sample's hours after the start of its
+    dose step, and its reference time point that step's first infusion segment in the raw log."""
+    cyt, inf = raw["cytokine"], raw["infusion"]
+    step_start = (inf.assign(start=inf.STDT + "T" + inf.STTM).groupby(["SUBJID", "PHASE", "CYCLE", "STEP"]).start.min()
+                  .rename("step_start").reset_index())
+    expected = cyt.merge(step_start, on=["SUBJID", "PHASE", "CYCLE", "STEP"], how="left", validate="many_to_one")
+    expected = expected.assign(USUBJID=_usubjid(study, expected.SUBJID), LBDTC=expected.CKDT + "T" + expected.CKTM,
+                               LBTESTCD=expected.TEST.map({"IL2": "INTLK2", "IL6": "INTLK6", "IL10": "INTLK10",
+                                                           "TNFA": "TNF", "IFNG": "IFNG"}))
+    lb = built[0].domains["LB"]
+    got = lb[lb.LBCAT == "CYTOKINES"]
+    m = got.merge(expected, on=["USUBJID", "LBTESTCD", "LBDTC"], how="inner", validate="one_to_one")
+    assert len(m) == len(got) == len(cyt)
+    hours = m.NOMHR.astype(int)
+    assert (m.LBTPTNUM == hours).all()
+    assert (m.LBELTM == "PT" + hours.astype(str) + "H").all()
+    assert (m.LBTPT == np.where(hours == 0, "PREDOSE", hours.astype(str) + "H AFTER DOSE STEP START")).all()
+    assert (m.LBTPTREF == m.PHASE + " CYCLE " + m.CYCLE + " DOSE STEP " + m.STEP + " START").all()
+    assert m.step_start.notna().all() and (m.LBRFTDTC == m.step_start).all()
+    # the sample before a step is taken before the step starts, the others after it
+    assert ((m.LBDTC < m.LBRFTDTC) == (hours == 0)).all()
+    other = lb[lb.LBCAT != "CYTOKINES"]
+    assert other[["LBTPT", "LBTPTNUM", "LBELTM", "LBTPTREF", "LBRFTDTC"]].isna().all().all()

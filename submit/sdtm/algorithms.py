@@ -154,11 +154,12 @@ def usubjid(ctx: SourceContext, subject: str = "SUBJID") -> pd.Series:
 @variable_algorithm
 def assign_ct(ctx: SourceContext, column: str, values: dict, others: str | None = None,
               strict: bool = True) -> pd.Series:
-    """Raw value to CT submission value through the map given. A raw value not in the map is
-    reported (strict), or takes `others` (null when not given) without a report."""
+    """Raw value to CT submission value through the map given; numbers are looked up as their text
+    (2.0 as "2"). A raw value not in the map is reported (strict), or takes `others` (null when
+    not given) without a report."""
     raw = ctx.column(column)
     mapping = {str(k): v for k, v in values.items()}
-    out = raw.astype(object).map(mapping)
+    out = raw_text(raw).map(mapping)
     unmapped = raw.notna() & out.isna()
     if strict and unmapped.any():
         ctx.report(unmapped, column, f"no {ctx.target} value for this raw value")
@@ -271,7 +272,11 @@ def number(ctx: SourceContext, column: str) -> pd.Series:
 @variable_algorithm
 def text_of(ctx: SourceContext, column: str) -> pd.Series:
     """A raw value as text (numbers written without a trailing .0)."""
-    raw = ctx.column(column)
+    return raw_text(ctx.column(column))
+
+
+def raw_text(raw: pd.Series) -> pd.Series:
+    """Raw values as text: integers and whole floats without '.0'; null stays null."""
     if pd.api.types.is_integer_dtype(raw):
         return raw.astype("string").astype(object).where(raw.notna())
     if pd.api.types.is_float_dtype(raw):

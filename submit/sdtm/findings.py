@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from submit.errors import InputError, Problem
-from submit.sdtm.algorithms import (DomainContext, SourceContext, _visits, domain_algorithm, number_text,
+from submit.sdtm.algorithms import (DomainContext, SourceContext, _visits, domain_algorithm, number_text, raw_text,
                                     variable_algorithm)
 
 MAX_TEXT = 200  # bytes of an XPT v5 character value
@@ -28,15 +28,6 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 def _bad(where: str, message: str) -> InputError:
     return InputError(where, [Problem("mapping", message)])
-
-
-def _text(values: pd.Series) -> pd.Series:
-    """Raw values as text: integers and whole floats without '.0'; null stays null."""
-    if pd.api.types.is_integer_dtype(values):
-        return values.astype("string").astype(object).where(values.notna())
-    if pd.api.types.is_float_dtype(values):
-        return number_text(values, decimals=10)
-    return values.astype(object).where(values.notna())
 
 
 # --- variable algorithms ---------------------------------------------------------------------
@@ -53,7 +44,7 @@ def template(ctx: SourceContext, text: str) -> pd.Series:
     out = pd.Series(parts[0], index=ctx.rows.index, dtype=object)
     missing = pd.Series(False, index=ctx.rows.index)
     for name, literal in zip(parts[1::2], parts[2::2]):
-        value = _text(ctx.column(name))
+        value = raw_text(ctx.column(name))
         missing |= value.isna()
         out = out + value.fillna("").astype(str) + literal
     return out.astype(object).where(~missing)
