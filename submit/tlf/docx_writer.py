@@ -192,8 +192,7 @@ def _add_output(doc, chunks: _Chunks, output: RenderedOutput, layout: Layout, te
         for k, part in enumerate(output.table.parts(TABLE_ROWS)):
             if k:
                 chunks.add(_CONTINUATION_BREAK)
-                titles = tuple(t.replace('w:val="Heading1"', 'w:val="TLFTitle"') for t in
-                               wordml.title_cell_paragraphs(output.heading, output.titles, output.population))
+                titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, outline=False)
             chunks.add(wordml.table_xml(part, text_width, char_twips, titles))
     elif output.figure is not None:
         chunks.add("".join(titles[:-1]))

@@ -179,15 +179,16 @@ def bookmark_name(number: int) -> str:
 
 
 def title_cell_paragraphs(heading: str, titles: tuple[str, ...], population: str,
-                          bookmark: int | None = None) -> tuple[str, ...]:
+                          bookmark: int | None = None, outline: bool = True) -> tuple[str, ...]:
     """The title block: "Table 14.x" and the first title line as the (TOC) heading, the other title
     lines, the population line, and an empty line before the column headers. With `bookmark`, the
-    heading carries bookmark_name(bookmark) for the page number of its table of contents entry."""
+    heading carries bookmark_name(bookmark) for the page number of its table of contents entry;
+    without `outline` (a continued table) it is a plain title line, not a Heading 1."""
     head = run(heading) + "<w:r><w:br/></w:r>" + run(titles[0]) if titles else run(heading)
     if bookmark is not None:
         head = (f'<w:bookmarkStart w:id="{bookmark}" w:name="{bookmark_name(bookmark)}"/>{head}'
                 f'<w:bookmarkEnd w:id="{bookmark}"/>')
-    out = [paragraph(head, "Heading1", keep_next=True)]
+    out = [paragraph(head, "Heading1" if outline else "TLFTitle", keep_next=True)]
     out += [paragraph(run(t), "TLFTitle", keep_next=True) for t in titles[1:]]
     out.append(paragraph(run(population), "TLFTitle", keep_next=True))
     out.append(paragraph("", "TLFTitle", keep_next=True))

@@ -91,6 +91,11 @@ class AdamData:
                              [Problem(where, f"variable {c} is missing", column=c) for c in missing])
         return self.datasets.read(name, wanted)
 
+    def population(self, flag: str, columns: Iterable[str] = ()) -> pd.DataFrame:
+        """ADSL subjects with `flag` = Y (SAFFL, ENRLFL, PKFL, CYTFL), with USUBJID, the flag and `columns`."""
+        adsl = self.frame("ADSL", ["USUBJID", flag, *columns])
+        return adsl[adsl[flag] == "Y"]
+
 
 def read_adam(folder: Path) -> dict[str, pd.DataFrame]:
     """Every `*.xpt` of `folder` read whole, keyed by upper-case dataset name (for in-memory use)."""

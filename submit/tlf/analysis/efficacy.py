@@ -24,8 +24,7 @@ TIMEPOINTS_MONTHS = (3, 6, 12)
 
 
 def _treated(data: AdamData) -> pd.DataFrame:
-    adsl = data.frame("ADSL", ["USUBJID", "SAFFL", *BY_COHORT_SCHEDULE.needs])
-    return adsl[adsl["SAFFL"] == "Y"]
+    return data.population("SAFFL", BY_COHORT_SCHEDULE.needs)
 
 
 def _parameter(data: AdamData, paramcd: str) -> pd.DataFrame:

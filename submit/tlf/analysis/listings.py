@@ -15,9 +15,8 @@ RESPONSE_CODES = ("EMD", "INVRESP")  # ADRS parameters with AVALC (besides OVRLR
 def _treated(data: AdamData, more: list[str]) -> pd.DataFrame:
     """Treated subjects with COHORT, the cohort's short code of the study configuration ("2a"): the
     listings are too wide for the full TRT01A text, which their footnotes spell out."""
-    adsl = data.frame("ADSL", ["USUBJID", "SAFFL", "TRT01A", "ARMCD", *more])
+    treated = data.population("SAFFL", ["TRT01A", "ARMCD", *more])
     code = {cohort.armcd: cohort.code for cohort in data.study.cohorts}
-    treated = adsl[adsl["SAFFL"] == "Y"]
     return treated.assign(COHORT=treated["ARMCD"].map(code).fillna(treated["ARMCD"]))
 
 

@@ -21,11 +21,6 @@ CYTOKINES = ("INTLK2", "INTLK6", "INTLK10", "TNF", "IFNG")  # ADLB PARAMCD, in t
 PK_CYCLES = (1, 2)  # the registry's PK cycles
 
 
-def _population(data: AdamData, flag: str, more: list[str] = ()) -> pd.DataFrame:
-    adsl = data.frame("ADSL", ["USUBJID", flag, *more])
-    return adsl[adsl[flag] == "Y"]
-
-
 def _cells(records: pd.DataFrame, variable: str, level: str, level_order: str, stats) -> pd.DataFrame:
     """Statistics of AVAL per observed (col, level) of `records`, level-major (a row's cells together)."""
     wide = summarize(records, "AVAL", by=["col", level])
@@ -45,7 +40,7 @@ def pk_parameter(output: str, paramcd: str):
     DOSE, ordered by dose) and core study cycle (levels "1", "2")."""
 
     def analysis(data: AdamData, shell=None) -> pd.DataFrame:
-        subjects = _population(data, "PKFL")["USUBJID"]
+        subjects = data.population("PKFL")["USUBJID"]
         adpp = data.frame("ADPP", ["USUBJID", "PARAMCD", "AVAL", "APHASE", "ACYCLE", "DOSEA"])
         records = adpp[(adpp["PARAMCD"] == paramcd) & (adpp["APHASE"] == "CORE STUDY")
                        & adpp["ACYCLE"].isin(PK_CYCLES) & adpp["USUBJID"].isin(subjects) & adpp["DOSEA"].notna()]
@@ -61,7 +56,7 @@ def pk_parameter(output: str, paramcd: str):
 def cytokine_peaks(data: AdamData, shell=None) -> pd.DataFrame:
     """14.4.3: the peak (ADLB ANL01FL = Y) of each cytokine per dose schedule (columns) and per
     cycle and dose step (levels "Cycle 1, dose step 1", ..., in order of AVISITN and DOSESTPN)."""
-    population = _population(data, "CYTFL", SCHEDULE.needs)
+    population = data.population("CYTFL", SCHEDULE.needs)
     columns = columns_of(population, SCHEDULE)
     adlb = data.frame("ADLB", ["USUBJID", "PARAMCD", "AVAL", "ANL01FL", "AVISIT", "AVISITN", "DOSESTPN"])
     peaks = columns.attach(adlb[adlb["PARAMCD"].isin(CYTOKINES) & (adlb["ANL01FL"] == "Y")])

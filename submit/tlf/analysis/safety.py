@@ -35,8 +35,7 @@ OVERVIEW: dict[str, Subset] = {
 
 
 def _treated(data: AdamData) -> pd.DataFrame:
-    adsl = data.frame("ADSL", ["USUBJID", "SAFFL", *BY_COHORT.needs])
-    return adsl[adsl["SAFFL"] == "Y"]
+    return data.population("SAFFL", BY_COHORT.needs)
 
 
 def _teae(data: AdamData, subset: Subset | None = None) -> pd.DataFrame:

@@ -14,8 +14,7 @@ EOT_STATUS = ("COMPLETED", "DISCONTINUED", "ONGOING")  # ADSL EOTSTT (all rows s
 
 
 def _population(data: AdamData, flag: str, more: list[str]) -> pd.DataFrame:
-    adsl = data.frame("ADSL", ["USUBJID", flag, *BY_COHORT.needs, *more])
-    return adsl[adsl[flag] == "Y"]
+    return data.population(flag, [*BY_COHORT.needs, *more])
 
 
 def _flag_y(frame: pd.DataFrame, columns, variable: str, flag: str | None = None) -> pd.DataFrame:
@@ -70,7 +69,7 @@ def exposure(data: AdamData, shell=None) -> pd.DataFrame:
 
     cycles = param("NCYCLE", "CORE STUDY TOTAL")
     cycle_counts = cycles.assign(_level=number_text(cycles["AVAL"]))
-    cycle_levels = [f"{v:g}" for v in sorted(cycles["AVAL"].dropna().unique())]
+    cycle_levels = number_text(pd.Series(np.sort(cycles["AVAL"].dropna().unique()))).tolist()
     interrupted = param("NINTRP", "OVERALL")
     interrupted = interrupted.assign(_level=np.where(interrupted["AVAL"] > 0, "Y", "N"))
     parts = [big_n(columns), describe(cycles, columns, "NCYCLE", "AVAL"),
