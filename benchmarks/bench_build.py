@@ -12,16 +12,17 @@ import sys
 CHILD = """
 import sys, time, resource, tempfile
 from pathlib import Path
-from submit.project import Specs, REPO_SPECS
+from submit.project import Specs, adam_dir, default_specs_dir, sdtm_dir
 from submit.simulate import simulate_study, write_extract
 from submit.raw.reader import read_raw
-from submit.sdtm.build import SDTM_DIR, build_sdtm
-from submit.adam.build import ADAM_DIR, build_adam
+from submit.sdtm.build import build_sdtm
+from submit.adam.build import build_adam
 from submit.define import write_define
 from submit.qc.validate import validate_package
 from submit.tlf.build import build_tlf
 
-specs = Specs(REPO_SPECS)
+specs = Specs(default_specs_dir())
+SDTM_DIR, ADAM_DIR = sdtm_dir(specs.study), adam_dir(specs.study)
 n = int(sys.argv[1])
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 with tempfile.TemporaryDirectory() as tmp:
@@ -31,7 +32,7 @@ with tempfile.TemporaryDirectory() as tmp:
         out = fn()
         print(f"{n:>7} subjects  {name:<26} {time.perf_counter() - start:7.1f} s   peak {peak():6.0f} MB", flush=True)
         return out
-    stage("simulate", lambda: write_extract(simulate_study(specs.study, n_subjects=n), root / "raw", specs.raw_schema))
+    stage("simulate", lambda: write_extract(simulate_study(specs.study, specs.simulation, n_subjects=n), root / "raw", specs.raw_schema))
     frames = stage("read and check raw", lambda: read_raw(root / "raw", specs.raw_schema, specs.study).frames)
     sdtm = stage("SDTM", lambda: build_sdtm(specs.folder / "sdtm", frames, specs.study, root))
     adam = stage("ADaM", lambda: build_adam(specs.folder / "adam", sdtm.domains, specs.study, root))

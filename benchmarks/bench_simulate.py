@@ -16,12 +16,12 @@ from pathlib import Path
 CHILD = """
 import sys, time, resource
 from pathlib import Path
-from submit.project import Specs, REPO_SPECS
+from submit.project import Specs, default_specs_dir
 from submit.simulate import simulate_study, write_extract
-specs = Specs(REPO_SPECS)
+specs = Specs(default_specs_dir())
 n, out = int(sys.argv[1]), Path(sys.argv[2])
 t0 = time.perf_counter()
-extract = simulate_study(specs.study, n_subjects=n)
+extract = simulate_study(specs.study, specs.simulation, n_subjects=n)
 t1 = time.perf_counter()
 write_extract(extract, out, specs.raw_schema)
 t2 = time.perf_counter()

@@ -120,10 +120,10 @@ def main() -> None:
     parser.add_argument("--package", type=Path, help="write a sample package of every shell here")
     parser.add_argument("--listing-rows", type=int, default=2000, help="rows of each sample listing")
     args = parser.parse_args()
-    study = load_study_config(REPO / "specs" / "study.yaml")
+    study = load_study_config(REPO / "specs" / "mt103-206" / "study.yaml")
     context = TlfContext(study=study, build_date=study.dates.build_date)
     layout = load_layout()
-    shells = load_shells(REPO / "specs" / "tlf")
+    shells = load_shells(REPO / "specs" / "mt103-206" / "tlf")
     rng = np.random.default_rng(7)
     listing = next(s for s in shells if s.id == "16.2.7.2")
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from submit.project import Specs
+from submit.project import Specs, adam_dir, sdtm_dir
 from submit.raw.reader import RawExtract, read_raw
-from submit.adam.build import ADAM_DIR, build_adam
+from submit.adam.build import build_adam
 from submit.define import write_define
 from submit.errors import DataCheckError, Problem
 from submit.qc.validate import validate_package, write_reports
-from submit.sdtm.build import SDTM_DIR, build_sdtm
+from submit.sdtm.build import build_sdtm
 from submit.simulate import DEFAULT_SEED, simulate_study, write_extract
 from submit.tlf.build import build_tlf
 
@@ -49,7 +49,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
 
         def get_raw() -> None:
             if raw_dir is None:
-                write_extract(simulate_study(study, seed=DEFAULT_SEED), staging / "raw", specs.raw_schema)
+                write_extract(simulate_study(study, specs.simulation, seed=DEFAULT_SEED), staging / "raw", specs.raw_schema)
             else:
                 shutil.copytree(raw_dir, staging / "raw")
 
@@ -72,7 +72,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
         steps.append(("derive ADaM and write XPT", adam))
 
         def define() -> None:
-            for layer, folder in (("sdtm", SDTM_DIR), ("adam", ADAM_DIR)):
+            for layer, folder in (("sdtm", sdtm_dir(study)), ("adam", adam_dir(study))):
                 result = layers[layer]
                 write_define(result.spec, result.domains if layer == "sdtm" else result.datasets, staging / folder, study)
 
@@ -92,7 +92,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
         steps.append(("check conformance (submit validate)", validate))
         # The TLFs read the ADaM XPTs just written, as a reviewer would, not the frames in memory.
         steps.append(("compute and render the TLFs",
-                      lambda: build_tlf(staging / ADAM_DIR, staging / "tlf", study, specs.folder / "tlf")))
+                      lambda: build_tlf(staging / adam_dir(study), staging / "tlf", study, specs.folder / "tlf")))
         steps.append(("write the manifest", lambda: write_manifest(staging)))
         for number, (name, step) in enumerate(steps, 1):
             with stage(number, len(steps), name):

@@ -64,7 +64,7 @@ def simulate(specs: Specs, n_subjects: int, seed: int, out_dir: Path) -> None:
     """Simulate a raw EDC extract modeled on MT103-206."""
     from submit.simulate import simulate_study, write_extract  # noqa: PLC0415
 
-    extract = simulate_study(specs.study, n_subjects=n_subjects, seed=seed)
+    extract = simulate_study(specs.study, specs.simulation, n_subjects=n_subjects, seed=seed)
     write_extract(extract, out_dir, specs.raw_schema)
     log.info("wrote %d raw datasets for %d subjects to %s (truth: %s)",
              len(extract.frames), n_subjects, out_dir, truth_dir(out_dir))
@@ -98,10 +98,10 @@ def build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.date
 @click.pass_obj
 def tlf(specs: Specs, adam_dir: Path | None, out_dir: Path) -> None:
     """Tables, listings and figures of every shell (specs/tlf) from the ADaM datasets."""
-    from submit.adam.build import ADAM_DIR  # noqa: PLC0415
+    from submit.project import adam_dir as package_adam_dir  # noqa: PLC0415
     from submit.tlf.build import replace_tlf  # noqa: PLC0415
 
-    index = replace_tlf(adam_dir or Path("outputs") / ADAM_DIR, out_dir, specs.study, specs.folder / "tlf")
+    index = replace_tlf(adam_dir or Path("outputs") / package_adam_dir(specs.study), out_dir, specs.study, specs.folder / "tlf")
     log.info("wrote %d outputs to %s", len(index), out_dir)
 
 

@@ -8,11 +8,13 @@ import pandas as pd
 import pytest
 
 from submit.config import load_study_config
+from submit.project import package_dirs
 from submit.raw.schema import load_raw_schema
 from submit.simulate import simulate_study, write_extract
 
 REPO = Path(__file__).resolve().parents[1]
-SPECS = REPO / "specs"
+SPECS = REPO / "specs" / "mt103-206"
+SDTM_DIR, ADAM_DIR = package_dirs(load_study_config(SPECS / "study.yaml").study.id)
 
 
 @pytest.fixture(scope="session")
@@ -21,15 +23,22 @@ def study():
 
 
 @pytest.fixture(scope="session")
+def simulation():
+    from submit.simulate.params import load_simulation_params
+
+    return load_simulation_params(SPECS / "simulation.yaml")
+
+
+@pytest.fixture(scope="session")
 def schema():
     return load_raw_schema(SPECS / "raw")
 
 
 @pytest.fixture(scope="session")
-def default_raw(tmp_path_factory, study, schema) -> Path:
+def default_raw(tmp_path_factory, study, simulation, schema) -> Path:
     """The default study (36 subjects, default seed) written as the CLI writes it."""
     out = tmp_path_factory.mktemp("default") / "raw"
-    write_extract(simulate_study(study), out, schema)
+    write_extract(simulate_study(study, simulation), out, schema)
     return out
 
 

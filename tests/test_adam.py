@@ -11,14 +11,13 @@ import pytest
 import yaml
 from scipy import stats
 
-from submit.adam.build import ADAM_DIR, conform
+from submit.adam.build import conform
 from submit.adam.context import AdamContext
 from submit.adam.registry import DERIVATIONS, load_pipeline
 from submit.errors import InputError
-from submit.sdtm.build import SDTM_DIR
 from submit.stats import kaplan_meier
 
-from conftest import SPECS
+from conftest import ADAM_DIR, SDTM_DIR, SPECS
 
 
 def xpt(root, folder, name) -> pd.DataFrame:

@@ -11,12 +11,11 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from submit.adam.build import ADAM_DIR, build_adam
+from submit.adam.build import build_adam
 from submit.adam.context import AdamContext
 from submit.adam.registry import DERIVATIONS
-from submit.sdtm.build import SDTM_DIR
 
-from conftest import SPECS
+from conftest import ADAM_DIR, SDTM_DIR, SPECS
 
 D = pd.Timestamp
 

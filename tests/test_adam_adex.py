@@ -10,15 +10,14 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from submit.adam.build import ADAM_DIR, build_adam
+from submit.adam.build import build_adam
 from submit.adam.context import AdamContext
 from submit.adam.derive.dosing import planned_cycle_dose
 from submit.adam.registry import DERIVATIONS
 from submit.config import DoseStep
-from submit.sdtm.build import SDTM_DIR
 from submit.spec.store import load_spec
 
-from conftest import SPECS
+from conftest import ADAM_DIR, SDTM_DIR, SPECS
 
 DAY_MINUTES = 24 * 60
 

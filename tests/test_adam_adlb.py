@@ -11,13 +11,12 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from submit.adam.build import ADAM_DIR, build_adam
+from submit.adam.build import build_adam
 from submit.adam.context import AdamContext
 from submit.adam.derive.labs import blq_category
 from submit.adam.registry import DERIVATIONS
-from submit.sdtm.build import SDTM_DIR
 
-from conftest import SPECS
+from conftest import ADAM_DIR, SDTM_DIR, SPECS
 
 LOD, LLOQ = 20.0, 125.0
 CYTOKINES = {"INTLK2", "INTLK6", "INTLK10", "TNF", "IFNG"}

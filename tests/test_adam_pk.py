@@ -12,13 +12,12 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from submit.adam.build import ADAM_DIR, build_adam
+from submit.adam.build import build_adam
 from submit.adam.context import AdamContext
 from submit.adam.derive.pk import iso_duration_hours
 from submit.adam.registry import DERIVATIONS, load_pipeline
-from submit.sdtm.build import SDTM_DIR
 
-from conftest import SPECS
+from conftest import ADAM_DIR, SDTM_DIR, SPECS
 
 LOD, LLOQ = 3.0, 50.0
 

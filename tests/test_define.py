@@ -15,12 +15,13 @@ import pyreadstat
 import pytest
 from lxml import etree
 
+from conftest import SDTM_DIR
 from submit.dataset_io import sas_format
 from submit.define import DefineInputs, check_consistency, consistency_problems, schema_errors, write_define
 from submit.define.inputs import DocumentEntry, StandardDocuments, load_define_inputs
 from submit.define.measure import Digits, digits
 from submit.errors import DataCheckError
-from submit.sdtm.build import SDTM_DIR, xpt_meta
+from submit.sdtm.build import xpt_meta
 from submit.spec.ct import codelist_from_ct, load_terminology
 from submit.spec.model import (Codelist, Dataset, Method, Spec, Study, Term, ValueLevel, Variable, WhereClause,
                                WhereCondition)

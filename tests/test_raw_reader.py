@@ -80,7 +80,7 @@ GOOD = {
 
 @pytest.fixture(scope="module")
 def study():
-    return load_study_config(ROOT / "specs" / "study.yaml")
+    return load_study_config(ROOT / "specs" / "mt103-206" / "study.yaml")
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from conftest import SPECS, load_csv_folder
+from conftest import SDTM_DIR, SPECS, load_csv_folder
 from submit.raw.reader import read_raw
-from submit.sdtm.build import SDTM_DIR, build_sdtm
+from submit.sdtm.build import build_sdtm
 
 ISO = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?)?)?)?$")
 

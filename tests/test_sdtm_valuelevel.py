@@ -17,9 +17,8 @@ import pytest
 import yaml
 from lxml import etree
 
-from conftest import SPECS
+from conftest import SDTM_DIR, SPECS
 from submit.define import DefineInputs, check_consistency, schema_errors, write_define
-from submit.sdtm.build import SDTM_DIR
 from submit.spec.store import load_spec
 
 PART = SPECS / "sdtm" / "parts" / "valuelevel"

@@ -229,17 +229,17 @@ def _digest(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*.csv"))}
 
 
-def test_same_seed_same_bytes(tmp_path, study, schema, default_raw):
-    write_extract(simulate_study(study), tmp_path / "raw", schema)
+def test_same_seed_same_bytes(tmp_path, study, simulation, schema, default_raw):
+    write_extract(simulate_study(study, simulation), tmp_path / "raw", schema)
     assert _digest(tmp_path / "raw") == _digest(default_raw)
     assert _digest(tmp_path / "raw_truth") == _digest(default_raw.with_name("raw_truth"))
-    write_extract(simulate_study(study, seed=7), tmp_path / "other", schema)
+    write_extract(simulate_study(study, simulation, seed=7), tmp_path / "other", schema)
     assert _digest(tmp_path / "other") != _digest(default_raw)
 
 
 @pytest.mark.parametrize("n", [1, 5, 400])
-def test_other_sizes_are_valid_extracts(tmp_path, study, schema, n):
-    write_extract(simulate_study(study, n_subjects=n, seed=11), tmp_path / "raw", schema)
+def test_other_sizes_are_valid_extracts(tmp_path, study, simulation, schema, n):
+    write_extract(simulate_study(study, simulation, n_subjects=n, seed=11), tmp_path / "raw", schema)
     extract = read_raw(tmp_path / "raw", schema, study)
     assert len(extract.frames["dm"]) == n
     truth = pd.read_csv(tmp_path / "raw_truth" / "subjects.csv", dtype=str, keep_default_na=False)

@@ -24,7 +24,7 @@ from submit.spec.validate import validate_spec
 from submit.spec.workbook import COLUMN_SYNONYMS, column_names, export_xlsx, import_xlsx
 
 FIXTURE = Path(__file__).parent / "fixtures" / "spec_small"
-REPO_SPECS = Path(__file__).resolve().parents[1] / "specs"
+REPO_SPECS = Path(__file__).resolve().parents[1] / "specs" / "mt103-206"
 CT = "2025-03-28"
 
 

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from docx import Document
 from scipy.stats import CensoredData, binomtest, ecdf
 
-from submit.adam.build import ADAM_DIR
+from conftest import ADAM_DIR
 from submit.cli import main
 from submit.errors import InputError
 from submit.tlf import TOTAL, load_shells
@@ -30,7 +30,7 @@ from submit.tlf.analysis import AdamData, XptFolder, analyze, read_adam
 from submit.tlf.shell import LEVEL_PATH_SEPARATOR, TableShell
 
 REPO = Path(__file__).resolve().parents[1]
-SPECS = REPO / "specs"
+SPECS = REPO / "specs" / "mt103-206"
 MONTH = 30.4375
 COHORT, SCHEDULE = ("TRT01A", "TRT01AN"), ("SCHED", "SCHEDN")
 

@@ -307,7 +307,7 @@ def _curve() -> KmCurve:
 
 
 def test_km_figure_is_a_reproducible_300_dpi_png(tmp_path, context, layout):
-    (shell,) = [s for s in load_shells(REPO / "specs" / "tlf") if s.id == "14.2.6.2"]
+    (shell,) = [s for s in load_shells(REPO / "specs" / "mt103-206" / "tlf") if s.id == "14.2.6.2"]
     spec = shell.figure.model_copy(update={"at_risk_times": (0.0, 3.0, 6.0, 9.0)})
     a = km_figure([_curve()], tmp_path / "a.png", spec, width_in=9, height_in=4.6)
     b = km_figure([_curve()], tmp_path / "b.png", spec, width_in=9, height_in=4.6)
@@ -366,7 +366,7 @@ def synthetic_result(shell, rng: np.random.Generator):
 
 
 def test_every_study_shell_renders_into_the_package(tmp_path, context, layout):
-    shells = load_shells(REPO / "specs" / "tlf")
+    shells = load_shells(REPO / "specs" / "mt103-206" / "tlf")
     ids = {s.id for s in shells}
     assert {"14.1.1", "14.1.2", "14.1.3", "14.2.1.1", "14.2.1.2", "14.2.1.3", "14.2.1.4", "14.2.2", "14.2.3",
             "14.2.4.1", "14.2.4.2", "14.2.5.1", "14.2.5.2", "14.2.6.1", "14.2.6.2", "14.3.1.1", "14.3.1.2",

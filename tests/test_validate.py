@@ -695,10 +695,10 @@ def test_bad_input_is_exit_2(tmp_path):
 # ------------------------------------------------------------------------- the default SDTM
 @pytest.fixture(scope="module")
 def default_report(default_sdtm):
-    from submit.project import REPO_SPECS, Specs  # noqa: PLC0415
+    from submit.project import Specs, default_specs_dir  # noqa: PLC0415
 
     _, root = default_sdtm
-    return validate_package(root, Specs(REPO_SPECS))
+    return validate_package(root, Specs(default_specs_dir()))
 
 
 def test_default_sdtm_has_no_errors_but_the_missing_define_and_adam(default_report):
@@ -717,8 +717,9 @@ def test_default_sdtm_warnings_are_explained(default_report):
 def test_expected_variable_missing_fires_against_the_spec(default_sdtm, tmp_path):
     import shutil  # noqa: PLC0415
 
-    from submit.project import REPO_SPECS, Specs  # noqa: PLC0415
-    from submit.sdtm.build import SDTM_DIR as DEFAULT_DIR, xpt_meta as spec_meta  # noqa: PLC0415
+    from submit.project import Specs, default_specs_dir  # noqa: PLC0415
+    from conftest import SDTM_DIR as DEFAULT_DIR  # noqa: PLC0415
+    from submit.sdtm.build import xpt_meta as spec_meta  # noqa: PLC0415
 
     result, root = default_sdtm
     copy_root = tmp_path / "copy"
@@ -726,7 +727,7 @@ def test_expected_variable_missing_fires_against_the_spec(default_sdtm, tmp_path
     meta = spec_meta(result.spec, "DM")
     meta = dataclasses.replace(meta, variables=tuple(v for v in meta.variables if v.name != "RACE"))
     write_xpt(result.domains["DM"].drop(columns="RACE"), meta, copy_root / DEFAULT_DIR / "dm.xpt", created=CREATED)
-    report = validate_package(copy_root, Specs(REPO_SPECS))
+    report = validate_package(copy_root, Specs(default_specs_dir()))
     hits = fired(report, "SUB-SDTM-003")
     assert list(zip(hits["dataset"], hits["variable"])) == [("DM", "RACE")]
 

@@ -15,6 +15,7 @@ import submit.adam.derive  # noqa: F401  (registers the derivations)
 from submit.adam.context import AdamContext
 from submit.adam.registry import DERIVATIONS, load_pipeline
 from submit.config import StudyConfig
+from submit.project import adam_dir
 from submit.errors import DataCheckError, InputError, Problem
 from submit.sdtm.build import xpt_meta
 from submit.spec.model import Spec
@@ -22,7 +23,6 @@ from submit.spec.store import load_spec
 from submit.xpt import write_xpt
 
 log = logging.getLogger("submit.adam")
-ADAM_DIR = Path("m5/datasets/mt103-206/analysis/adam/datasets")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def build_adam(spec_folder: Path, sdtm: dict[str, pd.DataFrame], study: StudyCon
                 raise
         ctx.adam[ds.name] = conform(df, spec, ds.name, pipeline.file)
         log.debug("%s: %d records in %.1f s", ds.name, len(ctx.adam[ds.name]), time.perf_counter() - started)
-    out = root / ADAM_DIR
+    out = root / adam_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     for name, df in ctx.adam.items():
         write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from submit.config import StudyConfig
+from submit.project import sdtm_dir
 from submit.sdtm.algorithms import Exceptions
 from submit.sdtm.engine import TRACE, run_domain
 from submit.sdtm.mapping import DomainMapping, load_mapping
@@ -18,7 +19,6 @@ from submit.spec.store import load_spec
 from submit.xpt import XptDataset, XptVariable, write_xpt
 
 log = logging.getLogger("submit.sdtm")
-SDTM_DIR = Path("m5/datasets/mt103-206/tabulations/sdtm")
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     traced = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame(columns=["RAW_DATASET", "RAW_ROW"])
     sources = {src.raw: len(frames[src.raw]) for m in mappings for src in m.sources if src.raw in frames}
     exceptions.settle(traced.rename(columns={"RAW_DATASET": "raw_dataset", "RAW_ROW": "raw_row"}), sources)
-    out = root / SDTM_DIR
+    out = root / sdtm_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     for name, df in domains.items():
         write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)

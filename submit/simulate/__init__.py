@@ -31,13 +31,12 @@ class Extract:
     boundary_cases: pd.DataFrame  # case, SUBJID, VISIT, description
 
 
-def simulate_study(study: StudyConfig, n_subjects: int = 36, seed: int = DEFAULT_SEED,
-                   params: SimulationParams | None = None) -> Extract:
+def simulate_study(study: StudyConfig, params: SimulationParams, n_subjects: int = 36,
+                   seed: int = DEFAULT_SEED) -> Extract:
+    """The raw extract of `n_subjects` drawn with the calibration `params` (the study folder's
+    simulation.yaml, `Specs.simulation`)."""
     from submit.simulate.extract import build_extract
 
-    if params is None:
-        from submit.project import REPO_SPECS
-        params = load_simulation_params(REPO_SPECS / "simulation.yaml")
     return build_extract(study, params, n_subjects, np.random.default_rng(seed))
 
 
