@@ -1,8 +1,8 @@
-"""Tables, listings and figures: shells (specs/tlf) + ARDs / listing frames / KM curves -> DOCX.
+"""Tables, listings and figures: shells (specs/<study>/tlf) + ARDs / listing frames / KM curves -> DOCX.
 
     shells = load_shells(specs / "tlf")
     context = TlfContext(study=study_config, build_date=study_config.dates.build_date)
-    index = write_tlf_package(shells, {"14.2.1.1": ard, "16.2.7.2": sae_frame, "14.2.6.2": curves},
+    index = write_tlf_package(shells, {table.id: ard, listing.id: frame, figure.id: curves},
                               out_dir / "tlf", context)
 """
 

@@ -1,14 +1,15 @@
-"""Output shells (`specs/tlf/*.yaml`): what each table, listing and figure shows, declared as data.
+"""Output shells (`specs/<study>/tlf/*.yaml`): what each table, listing and figure shows, declared as data.
 
 Each file holds `outputs:`, a list of shells. The schema is spelled out with an example per kind
-in `specs/tlf/README.md`; in short:
+in the README beside the shells; in short:
 
-    - id: "14.2.1.1"                  # CSR number; unique; the ARD is ard/<id>.csv
-      file: t_14_2_1_1_crcrh          # file stem of the document
+    - id: "<CSR number>"              # unique; the ARD is ard/<id>.csv
+      file: t_<name>                  # file stem of the document
       kind: table                     # table | listing | figure
-      title: ["Best Response of CR/CRh* Within 2 Cycles"]    # Jinja2 lines
+      title: ["Response Rate Within 2 Cycles"]    # Jinja2 lines
       population: {label: All treated subjects, flag: SAFFL}
       datasets: [ADSL, ADRS]
+      analysis: {kind: response_rate, paramcd: <PARAMCD>}   # what computes the result, with its parameters
       columns: [...]                  # table: how ARD groups become columns
       rows: [...]                     # table: how ARD variables and stats become rows
       footnotes: [...]                # Jinja2 lines
@@ -127,6 +128,19 @@ class RowBlock(_Frozen):
         return self
 
 
+class AnalysisRef(BaseModel):
+    """The analysis computing a shell's result: `kind` names a function of the closed vocabulary of
+    `submit.tlf.analysis.registry`; every other key is a parameter of it (checked there against the
+    function's signature, before anything is computed)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+    @property
+    def params(self) -> dict:
+        return dict(self.model_extra or {})
+
+
 class HeaderN(_Frozen):
     """Where the "(N=xx)" of the column headers comes from."""
 
@@ -141,6 +155,7 @@ class _ShellBase(_Frozen):
     population: Population
     datasets: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,7}$")], ...] = Field(min_length=1)
     footnotes: tuple[str, ...] = ()
+    analysis: AnalysisRef | None = None  # None: a shell rendered from results computed elsewhere
     source: str | None = None  # the file the shell was read from (set by the loader)
 
     @property

@@ -6,7 +6,8 @@ for a table, a data frame for a listing, Kaplan-Meier curves for a figure).
 
 One module per output family (study, efficacy, safety, pkpd, listings) built on `summary` (table
 columns as subject sets, vectorized counts, rates, descriptive and Kaplan-Meier statistics);
-`registry.ANALYSES` maps each output id to its function.
+`registry.ANALYSES` is the closed vocabulary of analysis kinds a shell names (`analysis: {kind:
+response_rate, paramcd: ...}`), each a function(data, shell, **params).
 """
 
 from submit.tlf.analysis.data import AdamData, XptFolder, read_adam

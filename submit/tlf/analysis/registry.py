@@ -1,61 +1,91 @@
-"""Which analysis computes each output: output id -> function(data, shell) returning the ARD
-(table), the listing frame (listing) or the Kaplan-Meier curves (figure)."""
+"""The closed vocabulary of TLF analyses: kind -> function(data, shell, **params) returning the ARD
+(table), the listing frame (listing) or the Kaplan-Meier curves (figure).
+
+A shell names its analysis and gives its parameters, e.g. `analysis: {kind: response_rate,
+paramcd: CR}`. Before anything is computed, every shell's kind and parameters are checked against
+the function's signature (names, required ones, types); the function reads the output id and
+everything else it shows from the shell. No study fact lives here.
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from submit.errors import DataCheckError, InputError, Problem, SubmitError
 from submit.tlf.analysis import efficacy, listings, pkpd, safety, study
 from submit.tlf.analysis.data import AdamData
 
-Analysis = Callable[[AdamData, object], object]
+Analysis = Callable[..., object]
 
-ANALYSES: Mapping[str, Analysis] = {
-    "14.1.1": study.disposition,
-    "14.1.2": study.demographics,
-    "14.1.3": study.exposure,
-    "14.2.1.1": efficacy.response("14.2.1.1", "CRCRH", best_response=True),
-    "14.2.1.2": efficacy.response("14.2.1.2", "CR"),
-    "14.2.1.3": efficacy.response("14.2.1.3", "CRH"),
-    "14.2.1.4": efficacy.response("14.2.1.4", "PR"),
-    "14.2.2": efficacy.rate_with_responders("14.2.2", "MRDRESP"),
-    "14.2.3": efficacy.rate_with_responders("14.2.3", "HSCT"),
-    "14.2.4.1": efficacy.survival_table("14.2.4.1", "TTHR"),
-    "14.2.4.2": efficacy.survival_figure("TTHR"),
-    "14.2.5.1": efficacy.survival_table("14.2.5.1", "RFS"),
-    "14.2.5.2": efficacy.survival_figure("RFS"),
-    "14.2.6.1": efficacy.survival_table("14.2.6.1", "OS"),
-    "14.2.6.2": efficacy.survival_figure("OS"),
-    "14.3.1.1": safety.overview,
-    "14.3.1.2": safety.soc_pt("14.3.1.2"),
-    "14.3.1.3": safety.by_worst_grade,
-    "14.3.1.4": safety.soc_pt("14.3.1.4", lambda ae: ae["AESER"] == "Y", "serious TEAEs"),
-    "14.3.1.5": safety.soc_pt("14.3.1.5", lambda ae: ae["AREL"] == "RELATED", "related TEAEs"),
-    "14.4.1": pkpd.pk_parameter("14.4.1", "CSS"),
-    "14.4.2": pkpd.pk_parameter("14.4.2", "CL"),
-    "14.4.3": pkpd.cytokine_peaks,
-    "16.2.6.1": listings.response,
-    "16.2.7.1": listings.deaths,
-    "16.2.7.2": listings.serious_adverse_events,
-}
+ANALYSES: Mapping[str, Analysis] = {fn.__name__: fn for fn in (
+    study.disposition, study.demographics, study.exposure,
+    efficacy.response_rate, efficacy.rate_with_responders, efficacy.survival_table, efficacy.survival_figure,
+    safety.teae_overview, safety.teae_soc_pt, safety.teae_worst_grade,
+    pkpd.pk_parameter, pkpd.lab_peaks,
+    listings.response_listing, listings.deaths_listing, listings.sae_listing,
+)}
+
+
+@lru_cache(maxsize=None)
+def _parameters(fn: Analysis) -> dict[str, tuple[TypeAdapter, bool]]:
+    """name -> (validator of its annotation, required) for the parameters after (data, shell)."""
+    sig = inspect.signature(fn, eval_str=True)
+    return {p.name: (TypeAdapter(Any if p.annotation is inspect.Parameter.empty else p.annotation),
+                     p.default is inspect.Parameter.empty)
+            for p in list(sig.parameters.values())[2:]}
+
+
+def bound_parameters(shell, analyses: Mapping[str, Analysis] = ANALYSES) -> tuple[Analysis | None, dict, list[Problem]]:
+    """(function, validated parameters, problems) of the shell's `analysis`: an unknown kind, an
+    unknown, missing or ill-typed parameter, each naming the shell file and output id."""
+    where, key = shell.source or "TLF shells", f"id {shell.id}.analysis"
+    spec = shell.analysis
+    if spec is None:
+        known = ", ".join(sorted(analyses))
+        return None, {}, [Problem(where, f"no analysis computes this output: give analysis: {{kind: ...}} "
+                                         f"(kinds: {known})", key=key)]
+    fn = analyses.get(spec.kind)
+    if fn is None:
+        return None, {}, [Problem(where, f"unknown analysis kind {spec.kind!r} (kinds: {', '.join(sorted(analyses))})",
+                                  key=f"{key}.kind")]
+    accepted = _parameters(fn)
+    given = spec.params
+    problems = [Problem(where, f"{spec.kind}: unknown parameter {name!r} (accepted: {', '.join(accepted) or 'none'})",
+                        key=f"{key}.{name}") for name in given if name not in accepted]
+    problems += [Problem(where, f"{spec.kind}: parameter {name!r} is required", key=f"{key}.{name}")
+                 for name, (_, required) in accepted.items() if required and name not in given]
+    values = {}
+    for name, value in given.items():
+        if name not in accepted:
+            continue
+        try:
+            values[name] = accepted[name][0].validate_python(value)
+        except ValidationError as exc:
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+            problems.append(Problem(where, f"{spec.kind}: parameter {name!r} = {value!r} is invalid ({reasons})",
+                                    key=f"{key}.{name}"))
+    return fn, values, problems
 
 
 def analyze(data: AdamData, shells: Sequence, analyses: Mapping[str, Analysis] = ANALYSES) -> dict[str, object]:
-    """The result of every shell, keyed by output id. Every problem of every output is reported at
-    once (a problem shared by several outputs once, naming them): a shell without an analysis,
-    missing datasets or variables, data failing a check."""
+    """The result of every shell, keyed by output id. The shells' analyses are checked first (all
+    problems at once); then every problem of every output is reported at once (a problem shared by
+    several outputs once, naming them): missing datasets or variables, data failing a check."""
+    bound = [(shell, *bound_parameters(shell, analyses)) for shell in shells]
+    spec_problems = [p for _, _, _, problems in bound for p in problems]
+    if spec_problems:
+        raise InputError("TLF shells name analyses that cannot be run", spec_problems)
     results: dict[str, object] = {}
     outputs_of: dict[Problem, list[str]] = {}
     data_problems = False
-    for shell in shells:
-        analysis = analyses.get(shell.id)
-        if analysis is None:
-            outputs_of.setdefault(Problem(shell.source or "TLF shells", "no analysis computes this output"),
-                                  []).append(shell.id)
-            continue
+    for shell, fn, params, _ in bound:
         try:
-            results[shell.id] = analysis(data, shell)
+            results[shell.id] = fn(data, shell, **params)
         except SubmitError as exc:
             data_problems |= isinstance(exc, DataCheckError)
             for problem in exc.problems or [Problem(shell.source or shell.id, exc.summary)]:

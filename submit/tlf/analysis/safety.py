@@ -1,4 +1,4 @@
-"""CSR 14.3.1: treatment-emergent adverse events (ADAE TRTEMFL = Y) of the treated subjects.
+"""Safety tables: treatment-emergent adverse events (ADAE TRTEMFL = Y) of the treated subjects.
 
 Subjects are counted once per row: once per category of the overview, once per system organ class
 (AEBODSYS) and once per preferred term (AEDECOD, level "<SOC> | <PT>"), at their worst grade in
@@ -8,6 +8,7 @@ the grade table. Percentages are of the treated subjects of the column.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ GRADES = ("1", "2", "3", "4", "5")  # NCI CTCAE grades: the columns of the worst
 AE_COLUMNS = ["USUBJID", "TRTEMFL", "AEBODSYS", "AEDECOD", "ATOXGRN", "AESER", "AREL", "DRINTFL", "DRWDFL"]
 Subset = Callable[[pd.DataFrame], pd.Series]
 
-# Overview rows: TEAE level -> which TEAEs count
+# Overview rows: TEAE level -> which TEAEs count (also the subsets of the SOC/PT tables)
 OVERVIEW: dict[str, Subset] = {
     "ANY": lambda ae: pd.Series(True, index=ae.index),
     "GE3": lambda ae: ae["ATOXGRN"] >= 3,
@@ -32,6 +33,9 @@ OVERVIEW: dict[str, Subset] = {
     "INT": lambda ae: ae["DRINTFL"] == "Y",
     "DSC": lambda ae: ae["DRWDFL"] == "Y",
 }
+
+
+TeaeCategory = Literal[tuple(OVERVIEW)]  # type: ignore[valid-type]  # a level of the overview
 
 
 def _treated(data: AdamData) -> pd.DataFrame:
@@ -45,34 +49,30 @@ def _teae(data: AdamData, subset: Subset | None = None) -> pd.DataFrame:
     return teae.assign(_pt=teae["AEBODSYS"] + LEVEL_PATH_SEPARATOR + teae["AEDECOD"], _any="ANY")
 
 
-def overview(data: AdamData, shell=None) -> pd.DataFrame:
-    """14.3.1.1: subjects with any TEAE, grade >= 3, grade 4, grade 5, serious, related, leading to
+def teae_overview(data: AdamData, shell) -> pd.DataFrame:
+    """Subjects with any TEAE, grade >= 3, grade 4, grade 5, serious, related, leading to
     interruption, leading to discontinuation."""
     columns = columns_of(_treated(data), BY_COHORT)
     teae = _teae(data)
     pairs = pd.concat([teae.loc[subset(teae), ["USUBJID"]].assign(_level=level) for level, subset in OVERVIEW.items()],
                       ignore_index=True)
     counts = subject_counts(pairs, columns, "TEAE", "_level", list(OVERVIEW))
-    return assemble("14.3.1.1", columns, [big_n(columns), counts])
+    return assemble(shell.id, columns, [big_n(columns), counts])
 
 
-def soc_pt(output: str, subset: Subset | None = None, what: str = "TEAEs"):
-    """Subjects with a TEAE (of `subset`) overall, per SOC and per PT, by cohort and in total."""
-
-    def analysis(data: AdamData, shell=None) -> pd.DataFrame:
-        columns = columns_of(_treated(data), BY_COHORT)
-        teae = _teae(data, subset)
-        parts = [big_n(columns), subject_counts(teae, columns, "TEAE", "_any", ["ANY"]),
-                 subject_counts(teae, columns, "AEBODSYS", "AEBODSYS"),
-                 subject_counts(teae, columns, "AEDECOD", "_pt")]
-        return assemble(output, columns, parts)
-
-    analysis.__doc__ = f"{output}: {what} by system organ class and preferred term."
-    return analysis
+def teae_soc_pt(data: AdamData, shell, category: TeaeCategory = "ANY") -> pd.DataFrame:
+    """Subjects with a TEAE of `category` (a level of the overview: ANY, SER, REL, ...) overall
+    (TEAE ANY), per SOC and per PT, by cohort and in total."""
+    columns = columns_of(_treated(data), BY_COHORT)
+    teae = _teae(data, OVERVIEW[category])
+    parts = [big_n(columns), subject_counts(teae, columns, "TEAE", "_any", ["ANY"]),
+             subject_counts(teae, columns, "AEBODSYS", "AEBODSYS"),
+             subject_counts(teae, columns, "AEDECOD", "_pt")]
+    return assemble(shell.id, columns, parts)
 
 
-def by_worst_grade(data: AdamData, shell=None) -> pd.DataFrame:
-    """14.3.1.3: per row (any TEAE, SOC, PT) each subject in the column of their worst grade and in
+def teae_worst_grade(data: AdamData, shell) -> pd.DataFrame:
+    """Per row (any TEAE, SOC, PT) each subject in the column of their worst grade and in
     Total (any grade); percentages of all treated subjects."""
     treated = _treated(data)
     labels = [("ATOXGR", grade) for grade in GRADES] + [("", TOTAL)]
@@ -91,4 +91,4 @@ def by_worst_grade(data: AdamData, shell=None) -> pd.DataFrame:
         stacked = pd.concat([graded, worst.assign(col=total_col)], ignore_index=True)
         levels = sorted(worst[level].unique()) if variable != "TEAE" else ["ANY"]
         parts.append(count_subjects(stacked, columns.count, variable, level, levels, denominator))
-    return assemble("14.3.1.3", columns, parts)
+    return assemble(shell.id, columns, parts)

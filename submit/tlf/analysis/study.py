@@ -1,4 +1,4 @@
-"""CSR 14.1: disposition, demographics and baseline characteristics, exposure (ADSL, ADEX)."""
+"""Study population tables: disposition, demographics and baseline characteristics, exposure (ADSL, ADEX)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def _flag_y(frame: pd.DataFrame, columns, variable: str, flag: str | None = None
     return subject_counts(frame.assign(_level=frame[flag or variable]), columns, variable, "_level", ["Y"])
 
 
-def disposition(data: AdamData, shell=None) -> pd.DataFrame:
-    """14.1.1: enrolled subjects; treatment, end of core study treatment and its reason, retreatment,
+def disposition(data: AdamData, shell) -> pd.DataFrame:
+    """Enrolled subjects; treatment, end of core study treatment and its reason, retreatment,
     transplant and survival status. Percentages of the enrolled subjects of each column."""
     adsl = _population(data, "ENRLFL", ["SAFFL", "EOTSTT", "DCTREAS", "RETRTFL", "HSCTFL", "DTHFL"])
     columns = columns_of(adsl, BY_COHORT)
@@ -37,11 +37,11 @@ def disposition(data: AdamData, shell=None) -> pd.DataFrame:
              _flag_y(adsl, columns, "RETRTFL"),
              _flag_y(adsl, columns, "HSCTFL"),
              subject_counts(status, columns, "DTHFL", "DTHFL", ["N", "Y"])]
-    return assemble("14.1.1", columns, parts)
+    return assemble(shell.id, columns, parts)
 
 
-def demographics(data: AdamData, shell=None) -> pd.DataFrame:
-    """14.1.2: age, sex, race, body size, marrow blasts, prior HSCT and disease status at entry."""
+def demographics(data: AdamData, shell) -> pd.DataFrame:
+    """Age, sex, race, body size, marrow blasts, prior HSCT and disease status at entry."""
     continuous = ["AGE", "HEIGHTBL", "WEIGHTBL", "BSABL", "BMBLBL"]
     adsl = _population(data, "SAFFL", [*continuous, "AGEGR1", "AGEGR1N", "SEX", "RACE", "PRHSCTFL", "DISSTAT"])
     columns = columns_of(adsl, BY_COHORT)
@@ -53,11 +53,11 @@ def demographics(data: AdamData, shell=None) -> pd.DataFrame:
     parts += [describe(adsl, columns, name, name) for name in continuous[1:]]
     parts += [subject_counts(adsl, columns, "PRHSCTFL", "PRHSCTFL", YES_NO),
               subject_counts(adsl, columns, "DISSTAT", "DISSTAT")]
-    return assemble("14.1.2", columns, parts)
+    return assemble(shell.id, columns, parts)
 
 
-def exposure(data: AdamData, shell=None) -> pd.DataFrame:
-    """14.1.3: core study cycles started (ADEX NCYCLE, CORE STUDY TOTAL), duration and cumulative
+def exposure(data: AdamData, shell) -> pd.DataFrame:
+    """Core study cycles started (ADEX NCYCLE, CORE STUDY TOTAL), duration and cumulative
     dose over the core study and retreatment (OVERALL), infusion interruptions, retreatment."""
     adsl = _population(data, "SAFFL", ["RETRTFL"])
     adex = data.frame("ADEX", ["USUBJID", "PARAMCD", "AVISIT", "AVAL"])
@@ -78,4 +78,4 @@ def exposure(data: AdamData, shell=None) -> pd.DataFrame:
              describe(param("CUMDOSE", "OVERALL"), columns, "CUMDOSE", "AVAL"),
              subject_counts(interrupted, columns, "INTRFL", "_level", ["Y"]),
              _flag_y(adsl, columns, "RETRTFL")]
-    return assemble("14.1.3", columns, parts)
+    return assemble(shell.id, columns, parts)

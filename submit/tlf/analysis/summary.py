@@ -2,8 +2,8 @@
 computed for every column at once.
 
 A table's columns are a `Columns`: `labels` (group, group_level per column, in display order) and
-`members` (USUBJID, col), one row per subject and column the subject counts in (a subject of
-cohort 2a counts in its cohort, its dose schedule and Total). Records are attached to columns by
+`members` (USUBJID, col), one row per subject and column the subject counts in (a subject
+counts in its cohort, its dose schedule and Total). Records are attached to columns by
 one merge on USUBJID, and every statistic is a groupby over `col` (a categorical of all columns,
 so that an empty column still gets its n = 0). Each block returns long rows
 (col, variable, variable_level, stat_name, stat); `assemble` turns them into the ARD.
@@ -186,7 +186,7 @@ def describe(records: pd.DataFrame, columns: Columns, variable: str, value: str,
 
 
 def time_to_event(records: pd.DataFrame, columns: Columns, variable: str,
-                  months: Sequence[float] = (3, 6, 12), source: str = "ADTTE") -> pd.DataFrame:
+                  months: Sequence[float], source: str = "ADTTE") -> pd.DataFrame:
     """Kaplan-Meier per column from AVAL (days) and CNSR: events, censored, median with its
     Brookmeyer-Crowley CI (months), and at each of `months` the estimate with its log-log CI and
     the number at risk (variable_level = the month)."""
