@@ -27,7 +27,7 @@ from submit.cli import main
 from submit.errors import InputError
 from submit.tlf import TOTAL, load_shells
 from submit.tlf.analysis import AdamData, XptFolder, analyze, read_adam
-from submit.tlf.shell import LEVEL_PATH_SEPARATOR, TableShell
+from submit.tlf.shell import LEVEL_PATH_SEPARATOR, AnalysisRef, TableShell
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "specs" / "mt103-206"
@@ -474,9 +474,70 @@ def test_a_failed_tlf_run_leaves_the_previous_outputs_untouched(adam_dir, tlf_di
 
 
 def test_a_shell_without_an_analysis_is_an_error(adam_dir, study, shells):
-    stray = shells["14.2.1.2"].model_copy(update={"id": "14.9.9"})
-    with pytest.raises(InputError, match="cannot be computed"):
+    stray = shells["14.2.1.2"].model_copy(update={"id": "14.9.9", "analysis": None})
+    with pytest.raises(InputError) as caught:
         analyze(AdamData(read_adam(adam_dir), study), [stray])
+    (problem,) = caught.value.problems
+    assert problem.file.endswith("14_2_efficacy.yaml") and problem.key == "id 14.9.9.analysis"
+    assert "no analysis" in problem.message and "response_rate" in problem.message  # the kinds are listed
+
+
+def with_analysis(shell, **analysis):
+    return shell.model_copy(update={"analysis": AnalysisRef(**analysis)})
+
+
+def test_bad_analysis_kinds_and_parameters_are_reported_at_once_before_any_computation(study, shells):
+    """Unknown kind, unknown, missing and ill-typed parameters: each names the shell file and output
+    id; nothing reads the data (an empty dataset set would fail otherwise)."""
+    bad = [with_analysis(shells["14.2.1.2"], kind="response_ratio", paramcd="CR"),
+           with_analysis(shells["14.2.1.3"], kind="response_rate", paramcd="CRH", best_responce=True),
+           with_analysis(shells["14.2.4.1"], kind="survival_table", paramcd="TTHR"),
+           with_analysis(shells["14.4.3"], kind="lab_peaks", params="IL6"),
+           with_analysis(shells["14.3.1.4"], kind="teae_soc_pt", category="SERIOUS"),
+           with_analysis(shells["16.2.7.1"], kind="deaths_listing", cohort_codes={"COH1": 1}, teae_window_days="a month")]
+    with pytest.raises(InputError) as caught:
+        analyze(AdamData({}, study), bad)
+    found = {(Path(p.file).name, p.key): p.message for p in caught.value.problems}
+    assert set(found) == {("14_2_efficacy.yaml", "id 14.2.1.2.analysis.kind"),
+                          ("14_2_efficacy.yaml", "id 14.2.1.3.analysis.best_responce"),
+                          ("14_2_efficacy.yaml", "id 14.2.4.1.analysis.months"),
+                          ("14_4_pkpd.yaml", "id 14.4.3.analysis.params"),
+                          ("14_3_safety.yaml", "id 14.3.1.4.analysis.category"),
+                          ("16_listings.yaml", "id 16.2.7.1.analysis.cohort_codes"),
+                          ("16_listings.yaml", "id 16.2.7.1.analysis.teae_window_days")}
+    assert "unknown analysis kind 'response_ratio'" in found[("14_2_efficacy.yaml", "id 14.2.1.2.analysis.kind")]
+    assert "accepted: paramcd, best_response" in found[("14_2_efficacy.yaml", "id 14.2.1.3.analysis.best_responce")]
+    assert "'months' is required" in found[("14_2_efficacy.yaml", "id 14.2.4.1.analysis.months")]
+    assert "'SER'" in found[("14_3_safety.yaml", "id 14.3.1.4.analysis.category")]  # the allowed values
+
+
+def test_the_output_id_and_the_parameters_come_from_the_shell(adam_dir, study, shells, xpt):
+    """The same kind computes another output when the shell says so: the ARD carries the shell's id,
+    the variable its PARAMCD, the best-response categories its levels."""
+    shell = with_analysis(shells["14.2.1.2"].model_copy(update={"id": "14.9.9"}), kind="response_rate",
+                          paramcd="PR", best_response={"paramcd": "BOR", "levels": ["NE", "PR"]})
+    frame = analyze(AdamData(read_adam(adam_dir), study), [shell])["14.9.9"]
+    assert set(frame["output"]) == {"14.9.9"}
+    assert set(frame["variable"]) == {"BIGN", "PR", "BOR"}
+    bor = frame[(frame["variable"] == "BOR") & (frame["group_level"] == TOTAL) & (frame["stat_name"] == "n")]
+    adrs, adsl = xpt("adrs"), xpt("adsl")
+    treated = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
+    expected = adrs[(adrs["PARAMCD"] == "BOR") & adrs["USUBJID"].isin(treated)]["AVALC"].value_counts()
+    assert bor["variable_level"].tolist() == ["NE", "PR"]
+    assert bor["stat"].tolist() == [expected.get("NE", 0), expected.get("PR", 0)]
+
+
+def test_listing_cohort_codes_and_teae_window_are_shell_parameters(adam_dir, study, shells, xpt):
+    adsl = xpt("adsl")
+    dead = adsl[(adsl["SAFFL"] == "Y") & (adsl["DTHFL"] == "Y")].sort_values("USUBJID")
+    after_last_dose = (dead["DTHDT"] - dead["TRTEDT"]).dt.days.to_numpy()
+    window = int(np.median(after_last_dose))  # splits the deaths into two groups
+    some = sorted(dead["ARMCD"].unique())[0]
+    shell = with_analysis(shells["16.2.7.1"], kind="deaths_listing", cohort_codes={some: "X"},
+                          teae_window_days=window)
+    frame = analyze(AdamData(read_adam(adam_dir), study), [shell])["16.2.7.1"].sort_values("USUBJID")
+    assert frame["DTHTEFL"].tolist() == ["Y" if d <= window else "N" for d in after_last_dose]
+    assert frame["COHORT"].tolist() == ["X" if a == some else a for a in dead["ARMCD"]]  # uncoded: ARMCD
 
 
 def test_xpt_folder_reads_each_requested_column_once_with_dates_as_datetimes(adam_dir, study, xpt):

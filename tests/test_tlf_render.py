@@ -22,6 +22,8 @@ from scipy.stats import beta
 from submit.errors import InputError
 from submit.tlf import (KmCurve, TlfContext, expected_stats, km_figure, load_layout, load_shells, render_listing,
                         render_output, render_table, write_docx, write_tlf_package)
+from submit.tlf.analysis import AdamData, analyze
+from submit.tlf.analysis.registry import bound_parameters
 from submit.tlf.formatting import format_numbers, parse_cell
 
 REPO = Path(__file__).resolve().parents[1]
@@ -337,6 +339,33 @@ def test_shell_errors_are_reported_together(tmp_path):
     messages = " | ".join(str(p) for p in err.value.problems)
     assert "colour" in messages and "outputs[0] (id 14.2.9)" in messages
     assert "Jinja2" in messages and "id 14.2.9" in messages
+
+
+def test_a_shell_analysis_needs_a_known_kind_and_its_parameters(tmp_path, study):
+    """The loader checks the form of `analysis` (a kind); the analysis layer checks the kind and its
+    parameters against the vocabulary, each problem naming the shell file and output id."""
+    no_kind = RESPONSE_SHELL.replace("datasets: [ADSL, ADRS]", "datasets: [ADSL, ADRS]\n    analysis: {paramcd: CR}")
+    with pytest.raises(InputError) as err:
+        load_shells(write_shells(tmp_path / "a", no_kind))
+    (problem,) = err.value.problems
+    assert problem.file.endswith("shells.yaml") and problem.key == "outputs[0] (id 14.2.9).analysis.kind"
+
+    two = RESPONSE_SHELL.replace("datasets: [ADSL, ADRS]", "datasets: [ADSL, ADRS]\n    analysis: {kind: rate_table}")
+    two += RESPONSE_SHELL.split("outputs:\n", 1)[1].replace("14.2.9", "14.2.8").replace("t_test_response", "t_other") \
+        .replace("datasets: [ADSL, ADRS]", "datasets: [ADSL, ADRS]\n    analysis: {kind: response_rate, paramcd: [CR]}")
+    shells = load_shells(write_shells(tmp_path / "b", two))  # well-formed: the vocabulary is the analysis layer's
+    with pytest.raises(InputError) as err:
+        analyze(AdamData({}, study), shells)
+    found = {(Path(p.file).name, p.key): p.message for p in err.value.problems}
+    assert set(found) == {("shells.yaml", "id 14.2.9.analysis.kind"), ("shells.yaml", "id 14.2.8.analysis.paramcd")}
+    assert "unknown analysis kind 'rate_table'" in found[("shells.yaml", "id 14.2.9.analysis.kind")]
+    assert "valid string" in found[("shells.yaml", "id 14.2.8.analysis.paramcd")]
+
+
+def test_every_study_shell_names_a_runnable_analysis():
+    for shell in load_shells(REPO / "specs" / "mt103-206" / "tlf"):
+        fn, _, problems = bound_parameters(shell)
+        assert fn is not None and problems == [], (shell.id, problems)
 
 
 def synthetic_result(shell, rng: np.random.Generator):

@@ -361,10 +361,13 @@ def describe_columns(shell: TableShell) -> str:
     return "; ".join(parts)
 
 
-def main(folder: str = "specs/tlf") -> None:  # pragma: no cover - a reading aid for analysis writers
-    """Print what every shell expects from its ARD or listing frame."""
+def main(folder: str) -> None:  # pragma: no cover - a reading aid for analysis writers
+    """Print what every shell of `folder` expects from its ARD or listing frame, and its analysis."""
     for shell in load_shells(Path(folder)):
         print(f"{shell.kind_label} {shell.id} ({shell.file}): {' / '.join(shell.title)}")
+        if shell.analysis is not None:
+            params = ", ".join(f"{k}={v!r}" for k, v in shell.analysis.params.items())
+            print(f"  analysis: {shell.analysis.kind}({params})")
         if isinstance(shell, TableShell):
             print(f"  columns: {describe_columns(shell)}")
             for item in expected_stats(shell):
