@@ -96,7 +96,8 @@ def _on_rows(text: pd.Series, table: pd.Series) -> pd.Series:
 
 
 def _flag(text: pd.Series, table: pd.Series) -> pd.Series:
-    return text.map(table).fillna(False).astype(bool)
+    """A per-distinct-value condition on the rows; False where the cell is missing."""
+    return text.map(table).eq(True).astype(bool)
 
 
 def parse_dates(text: pd.Series, fmt: str, partial: bool, yearcutoff: int) -> tuple[pd.Series, Failures]:
