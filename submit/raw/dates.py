@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 DEFAULT_DATE_FORMAT = "YYYY-MM-DD"
@@ -84,27 +85,37 @@ def calendar_dates(text: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
 
 
-def _distinct(text: pd.Series) -> pd.Series:
-    """The distinct present values of a column, indexed by themselves, for a per-value table."""
-    unique = pd.Series(text.dropna().unique(), dtype=object)
-    return unique.set_axis(unique.to_numpy())
+@dataclass(frozen=True)
+class _Distinct:
+    """A column's distinct present values and, for each row, which one it holds (-1: missing):
+    results computed per value are put back on the rows by position."""
 
+    values: pd.Series
+    codes: np.ndarray
+    index: pd.Index
+    dtype: object
 
-def _on_rows(text: pd.Series, table: pd.Series) -> pd.Series:
-    """A per-distinct-value result put back on the rows (missing where the cell is), typed as the cells."""
-    return text.map(table).astype(text.dtype)
+    @classmethod
+    def of(cls, text: pd.Series) -> "_Distinct":
+        codes, uniques = pd.factorize(text)
+        return cls(pd.Series(np.asarray(uniques, dtype=object), dtype=object), codes, text.index, text.dtype)
 
+    def on_rows(self, result: pd.Series) -> pd.Series:
+        """A per-value result on the rows, missing where the cell is, typed as the cells."""
+        picked = np.append(result.to_numpy(dtype=object, na_value=None), None)[self.codes]
+        return pd.Series(picked, index=self.index, dtype=object).astype(self.dtype)
 
-def _flag(text: pd.Series, table: pd.Series) -> pd.Series:
-    """A per-distinct-value condition on the rows; False where the cell is missing."""
-    return text.map(table).eq(True).astype(bool)
+    def flag(self, condition: pd.Series) -> pd.Series:
+        """A per-value condition on the rows; False where the cell is missing."""
+        return pd.Series(np.append(condition.to_numpy(dtype=bool, na_value=False), False)[self.codes], index=self.index)
 
 
 def parse_dates(text: pd.Series, fmt: str, partial: bool, yearcutoff: int) -> tuple[pd.Series, Failures]:
     """Canonical dates of a text column (empty cells already missing) and the cells that fail:
     not in the format, or not in the calendar."""
     form = date_format(fmt)
-    values = _distinct(text)
+    distinct = _Distinct.of(text)
+    values = distinct.values
     parts = values.str.upper().str.extract(f"^(?:{form.pattern(partial)})$")
     if values.empty:
         parts = pd.DataFrame(columns=["y", "m", "d"], index=values.index, dtype=object)
@@ -127,10 +138,10 @@ def parse_dates(text: pd.Series, fmt: str, partial: bool, yearcutoff: int) -> tu
     real = calendar_dates(canonical.str.replace("UN", "01")).notna()
     kind = "partial date" if partial else "date"
     expected = fmt + (", an unknown day or month as UN or UNK" if partial else "")
-    return _on_rows(text, canonical.where(real)), [
-        (_flag(text, ~shaped & ~loose_day), f"not a {kind} {{!r}} (expected {expected})"),
-        (_flag(text, loose_day), f"not a {kind} {{!r}} (a known day needs a known month)"),
-        (_flag(text, shaped & ~real), "impossible date {!r}"),
+    return distinct.on_rows(canonical.where(real)), [
+        (distinct.flag(~shaped & ~loose_day), f"not a {kind} {{!r}} (expected {expected})"),
+        (distinct.flag(loose_day), f"not a {kind} {{!r}} (a known day needs a known month)"),
+        (distinct.flag(shaped & ~real), "impossible date {!r}"),
     ]
 
 
@@ -138,7 +149,8 @@ def parse_times(text: pd.Series, fmt: str) -> tuple[pd.Series, Failures]:
     """Canonical times (HH:MM, or HH:MM:SS for a format with seconds) of a text column and the
     cells that fail."""
     check_time_format(fmt)
-    values = _distinct(text)
+    distinct = _Distinct.of(text)
+    values = distinct.values
     parts = values.str.extract(f"^(?:{_TIME[fmt]})$")
     if values.empty:
         parts = pd.DataFrame(columns=["h", "mi", "s"], index=values.index, dtype=object)
@@ -149,7 +161,7 @@ def parse_times(text: pd.Series, fmt: str) -> tuple[pd.Series, Failures]:
         ok &= number["s"].le(59)
         canonical += ":" + parts["s"]
     full = "00:00:00-23:59:59" if "s" in parts else "00:00-23:59"
-    return _on_rows(text, canonical.where(ok)), [(_flag(text, ~ok), f"not a time {{!r}} (expected {fmt}, {full})")]
+    return distinct.on_rows(canonical.where(ok)), [(distinct.flag(~ok), f"not a time {{!r}} (expected {fmt}, {full})")]
 
 
 def has_seconds(fmt: str) -> bool:
