@@ -62,7 +62,8 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
         layers: dict = {}
 
         def sdtm() -> None:
-            layers["sdtm"] = build_sdtm(specs.folder / "sdtm", raw["extract"].frames, study, staging)
+            layers["sdtm"] = build_sdtm(specs.folder / "sdtm", raw["extract"].frames, study, staging,
+                                        subjects=raw["extract"].subjects)
 
         def adam() -> None:
             layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].domains, study, staging)
@@ -104,7 +105,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
 def write_raw_inventory(extract: RawExtract, path: Path) -> None:
     """Datasets, files and record counts of the raw extract used: the reviewer's first check."""
     rows = [{"dataset": name, "file": extract.sources[name].name, "records": len(df),
-             "subjects": df["SUBJID"].nunique(), "columns": df.shape[1]} for name, df in extract.frames.items()]
+             "subjects": df[extract.subjects[name]].nunique(), "columns": df.shape[1]} for name, df in extract.frames.items()]
     pd.DataFrame(rows).to_csv(path, index=False, lineterminator="\n")
 
 

@@ -27,8 +27,8 @@ keys: [SUBJID]
 subject_master: true
 columns:
   - {name: SUBJID, type: text, required: true, pattern: '[0-9]{3}-[0-9]{3}', label: Subject}
-  - {name: SITEID, type: text, required: true, allowed_from: sites, label: Site}
-  - {name: COHORT, type: text, required: true, allowed_from: cohorts, label: Cohort}
+  - {name: SITEID, type: text, required: true, allowed_from: sites.id, label: Site}
+  - {name: COHORT, type: text, required: true, allowed_from: cohorts.code, label: Cohort}
   - {name: AGE, type: integer, required: true, min: 18, max: 100, label: Age}
 """,
     "vis": """
@@ -247,14 +247,14 @@ def test_impossible_date_is_told_apart_from_unparseable_text(tmp_path, schema, s
 
 def test_wrong_partial_dates(tmp_path, schema, study):
     folder = extract(tmp_path / "raw", ae={(1, "AESTDT"): "2011-UN-05", (2, "AESTDT"): "2011-13-UN",
-                                           (3, "AESTDT"): "2011-02-30", (3, "AEENDT"): "2011-04-un"})
+                                           (3, "AESTDT"): "2011-02-30", (3, "AEENDT"): "2011-04-XX"})
     problems = problems_of(folder, schema, study)
     assert [where(p) for p in problems] == [
         ("ae.csv", 1, "AESTDT"), ("ae.csv", 2, "AESTDT"), ("ae.csv", 3, "AESTDT"), ("ae.csv", 3, "AEENDT")]
     assert problems[0].message.startswith("not a partial date '2011-UN-05'")
     assert problems[1].message == "impossible date '2011-13-UN'"
     assert problems[2].message == "impossible date '2011-02-30'"
-    assert problems[3].message.startswith("not a partial date '2011-04-un'")
+    assert problems[3].message.startswith("not a partial date '2011-04-XX'")
 
 
 def test_wrong_times(tmp_path, schema, study):
@@ -285,8 +285,8 @@ def test_value_not_among_study_sites_or_cohorts(tmp_path, schema, study):
     folder = extract(tmp_path / "raw", subj={(2, "SITEID"): "999", (4, "COHORT"): "2c"})
     problems = problems_of(folder, schema, study)
     assert [where(p) for p in problems] == [("subj.csv", 2, "SITEID"), ("subj.csv", 4, "COHORT")]
-    assert problems[0].message.startswith("'999' is not one of the study's sites (101, 102,")
-    assert problems[1].message == "'2c' is not one of the study's cohorts (1, 2a, 2b, 3)"
+    assert problems[0].message.startswith("'999' is not one of the study's sites.id (101, 102,")
+    assert problems[1].message == "'2c' is not one of the study's cohorts.code (1, 2a, 2b, 3)"
 
 
 def test_pattern_must_match_the_whole_value(tmp_path, schema, study):
@@ -411,3 +411,212 @@ def test_sas_date_converts_to_the_calendar_date(tmp_path, schema, study):
     pyreadstat.write_xport(sas, str(folder / "vis.xpt"))
     assert read_raw(folder, schema, study).frames["vis"]["VISDT"].tolist() == [
         "1960-01-01", "1959-12-31", "2011-02-28", "2000-02-29"]
+
+
+# --- extracts as EDC systems export them: a subject column of their own, dates in their formats ----
+
+EDC_SCHEMA = {
+    "pat": """
+dataset: pat
+label: Patients
+keys: [PATNUM]
+subject: PATNUM
+subject_master: true
+columns:
+  - {name: PATNUM, type: text, required: true, label: Patient number}
+  - {name: SITE, type: text, required: true, allowed_from: sites.id, label: Site}
+  - {name: ARMCD, type: text, required: true, label: Arm}
+  - {name: BRTHDT, type: date, required: true, format: DD-MMM-YY, label: Birth date}
+  - {name: ICDT, type: date, required: true, format: MM/DD/YYYY, label: Informed consent}
+""",
+    "adverse": """
+dataset: adverse
+label: Adverse events
+keys: [PATNUM, AENUM]
+subject: PATNUM
+yearcutoff: 1950
+columns:
+  - {name: PATNUM, type: text, required: true, label: Patient number}
+  - {name: AENUM, type: integer, required: true, label: AE number}
+  - {name: AESTDT, type: partial_date, required: true, format: DD-MMM-YY, label: Start}
+  - {name: AESTTM, type: time, required: false, format: H:MM, label: Start time}
+  - {name: AEENDT, type: partial_date, required: false, format: DDMMMYYYY, label: End}
+  - {name: AEENTM, type: time, required: false, format: HH:MM:SS, label: End time}
+""",
+    "death": """
+dataset: death
+label: Death
+keys: [PATNUM]
+subject: PATNUM
+columns:
+  - {name: PATNUM, type: text, required: true, label: Patient number}
+  - {name: DTHDT, type: date, required: true, format: DD-MMM-YYYY, label: Date of death}
+""",
+}
+
+EDC_GOOD = {
+    "pat": [
+        {"PATNUM": "0012", "SITE": "101", "ARMCD": "A", "BRTHDT": "17-jul-45", "ICDT": "03/05/2011"},
+        {"PATNUM": "0013", "SITE": "102", "ARMCD": "B", "BRTHDT": "01-JAN-12", "ICDT": "12/31/2011"},
+        {"PATNUM": "0020", "SITE": "101", "ARMCD": "A", "BRTHDT": "01-Jan-13", "ICDT": "02/29/2012"},
+    ],
+    "adverse": [
+        {"PATNUM": "0012", "AENUM": "1", "AESTDT": "05-MAR-11", "AESTTM": "7:05", "AEENDT": "06mar2011", "AEENTM": "14:30:15"},
+        {"PATNUM": "0012", "AENUM": "2", "AESTDT": "un-Mar-49", "AESTTM": "", "AEENDT": "UNKAPR2011", "AEENTM": ""},
+        {"PATNUM": "0013", "AENUM": "1", "AESTDT": "UNK-UNK-50", "AESTTM": "23:59", "AEENDT": "", "AEENTM": ""},
+        {"PATNUM": "0013", "AENUM": "2", "AESTDT": "UNKNOWN-unk-99", "AESTTM": "10:00", "AEENDT": "UNUNK2011", "AEENTM": "00:00:00"},
+    ],
+    "death": [{"PATNUM": "0013", "DTHDT": "04-Jun-2012"}],
+}
+
+
+@pytest.fixture
+def edc_schema(tmp_path):
+    folder = tmp_path / "edc_schema"
+    folder.mkdir()
+    for name, text in EDC_SCHEMA.items():
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return load_raw_schema(folder)
+
+
+def edc_extract(folder: Path, **changes: dict[tuple[int, str], str]) -> Path:
+    """The good EDC extract as CSV, with cells changed: {(1-based data row, column): value}."""
+    folder.mkdir(exist_ok=True)
+    for name, rows in EDC_GOOD.items():
+        rows = [dict(r) for r in rows]
+        for (row, column), value in changes.get(name, {}).items():
+            rows[row - 1][column] = value
+        write_csv(folder / f"{name}.csv", rows)
+    return folder
+
+
+def test_edc_dates_and_times_read_to_the_canonical_form(tmp_path, edc_schema, study, caplog):
+    with caplog.at_level(logging.INFO, logger="submit.raw"):
+        raw = read_raw(edc_extract(tmp_path / "raw"), edc_schema, study)
+    assert raw.subjects == {"adverse": "PATNUM", "death": "PATNUM", "pat": "PATNUM"}
+    pat = raw.frames["pat"]
+    assert pat["PATNUM"].tolist() == ["0012", "0013", "0020"]  # text: leading zeros kept
+    # No yearcutoff: the 100 years ending with the data cut-off (2012-10-15), 1913-2012.
+    assert pat["BRTHDT"].tolist() == ["1945-07-17", "2012-01-01", "1913-01-01"]
+    assert pat["ICDT"].tolist() == ["2011-03-05", "2011-12-31", "2012-02-29"]  # month first
+    assert "1913-2012" in caplog.text and "BRTHDT" in caplog.text
+    assert "AESTDT" not in caplog.text  # its window is declared (dataset yearcutoff 1950)
+
+    ae = raw.frames["adverse"]
+    # yearcutoff 1950: 50-99 are 1950-1999, 00-49 are 2000-2049; unknown parts in any spelling become UN.
+    assert ae["AESTDT"].tolist() == ["2011-03-05", "2049-03-UN", "1950-UN-UN", "1999-UN-UN"]
+    assert ae["AESTTM"].tolist()[:1] + ae["AESTTM"].tolist()[2:] == ["07:05", "23:59", "10:00"]
+    assert pd.isna(ae["AESTTM"].iloc[1])
+    assert ae["AEENDT"].iloc[[0, 1, 3]].tolist() == ["2011-03-06", "2011-04-UN", "2011-UN-UN"]
+    assert ae["AEENTM"].iloc[[0, 3]].tolist() == ["14:30:15", "00:00:00"]  # seconds kept as collected
+    assert raw.frames["death"]["DTHDT"].tolist() == ["2012-06-04"]
+
+
+def test_edc_bad_values_reported_with_file_row_column_all_at_once(tmp_path, edc_schema, study):
+    folder = edc_extract(tmp_path / "raw",
+                         pat={(1, "BRTHDT"): "1945-07-17", (2, "ICDT"): "31/12/2011", (3, "ICDT"): "02/29/2011"},
+                         adverse={(1, "AESTDT"): "31-FEB-11", (2, "AESTDT"): "05-UNK-11", (3, "AESTTM"): "24:10",
+                                  (4, "AESTTM"): "7:5", (1, "AEENDT"): "06-MAR-2011", (2, "AEENTM"): "14:30",
+                                  (3, "PATNUM"): "12"},
+                         death={(1, "DTHDT"): "04-JUNE-2012"})
+    with pytest.raises(InputError) as info:
+        read_raw(folder, edc_schema, study)
+    got = [(*where(p), p.message) for p in info.value.problems]
+    assert got == [
+        ("adverse.csv", 1, "AESTDT", "impossible date '31-FEB-11'"),
+        ("adverse.csv", 1, "AEENDT",
+         "not a partial date '06-MAR-2011' (expected DDMMMYYYY, an unknown day or month as UN or UNK)"),
+        ("adverse.csv", 2, "AESTDT", "not a partial date '05-UNK-11' (a known day needs a known month)"),
+        ("adverse.csv", 2, "AEENTM", "not a time '14:30' (expected HH:MM:SS, 00:00:00-23:59:59)"),
+        ("adverse.csv", 3, "AESTTM", "not a time '24:10' (expected H:MM, 00:00-23:59)"),
+        ("adverse.csv", 3, "PATNUM", "subject '12' is not in pat"),
+        ("adverse.csv", 4, "AESTTM", "not a time '7:5' (expected H:MM, 00:00-23:59)"),
+        ("death.csv", 1, "DTHDT", "not a date '04-JUNE-2012' (expected DD-MMM-YYYY)"),
+        ("pat.csv", 1, "BRTHDT", "not a date '1945-07-17' (expected DD-MMM-YY)"),
+        ("pat.csv", 2, "ICDT", "impossible date '31/12/2011'"),
+        ("pat.csv", 3, "ICDT", "impossible date '02/29/2011'"),
+    ]
+
+
+def test_sas_time_with_seconds_keeps_them(tmp_path, edc_schema, study):
+    folder = edc_extract(tmp_path / "raw")
+    (folder / "adverse.csv").unlink()
+    sas = pd.DataFrame(EDC_GOOD["adverse"]).assign(AENUM=lambda d: d["AENUM"].astype(float),
+                                                   AEENTM=[52215.0, np.nan, np.nan, 0.5])
+    pyreadstat.write_xport(sas, str(folder / "adverse.xpt"))
+    problem = only_problem(folder, edc_schema, study)
+    assert where(problem) == ("adverse.xpt", 4, "AEENTM") and problem.message.startswith("not a SAS time 0.5")
+    sas.loc[3, "AEENTM"] = 0.0
+    pyreadstat.write_xport(sas, str(folder / "adverse.xpt"))
+    assert read_raw(folder, edc_schema, study).frames["adverse"]["AEENTM"].iloc[[0, 3]].tolist() == [
+        "14:30:15", "00:00:00"]  # 52215 s = 14 h 30 min 15 s
+
+
+def test_value_set_the_study_does_not_have(tmp_path, edc_schema, study):
+    folder = edc_extract(tmp_path / "raw")
+    problem = only_problem(folder, edc_schema, study.model_copy(update={"sites": None}))
+    assert (Path(problem.file).name, problem.key) == ("pat.yaml", "columns.SITE")
+    assert problem.message == "allowed_from sites.id: the study configuration has no sites.id"
+
+
+def test_sdtm_algorithms_follow_the_declared_subject_column(tmp_path, edc_schema, study):
+    from submit.sdtm.algorithms import VARIABLE_ALGORITHMS, Exceptions, SourceContext
+
+    raw = read_raw(edc_extract(tmp_path / "raw"), edc_schema, study)
+    ae = raw.frames["adverse"]
+
+    def run(name, **params):
+        ctx = SourceContext("AE", "adverse", ae, raw.frames, study, Exceptions(), "X", raw.subjects)
+        return VARIABLE_ALGORITHMS[name](ctx, **params).tolist()
+
+    assert run("usubjid") == ["MT103-206-0012", "MT103-206-0012", "MT103-206-0013", "MT103-206-0013"]
+    assert run("lookup", raw="pat", column="ARMCD") == ["A", "A", "B", "B"]
+    assert run("flag_if_present", raw="death") == [None, None, "Y", "Y"]
+    assert run("iso8601", date="AESTDT", time="AESTTM") == ["2011-03-05T07:05", "2049-03", "1950", "1999"]
+    assert run("first_of", raw="adverse", date="AEENDT") == ["2011-03-06", "2011-03-06", "2011-UN-UN", "2011-UN-UN"]
+    assert run("latest_of", dates=["pat.ICDT", "death.DTHDT"]) == ["2011-03-05", "2011-03-05", "2012-06-04", "2012-06-04"]
+    assert run("seq_of", order=["AESTTM"]) == [1.0, 2.0, 2.0, 1.0]  # per patient: 07:05, none; 23:59 after 10:00
+
+
+def test_edc_schema_errors_all_at_once(tmp_path):
+    changes = {
+        "pat": [("allowed_from: sites.id", "allowed_from: sites"),
+                ("{name: ARMCD, type: text,", "{name: ARMCD, type: text, format: DD-MMM-YY,"),
+                ("format: DD-MMM-YY, label: Birth", "format: DD-MON-YY, label: Birth"),
+                ("format: MM/DD/YYYY,", "format: MM/DD/YYYY, yearcutoff: 1950,")],
+        "adverse": [("yearcutoff: 1950", "yearcutoff: 50"), ("format: H:MM,", "format: HH.MM,")],
+        "death": [("subject: PATNUM", "subject: PATID")],
+    }
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    for name, text in EDC_SCHEMA.items():
+        for old, new in changes[name]:
+            assert old in text
+            text = text.replace(old, new)
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_raw_schema(folder)
+    got = {(Path(p.file.split(":")[0]).name, p.key, p.message) for p in info.value.problems}
+    assert got == {
+        ("adverse.yaml", "yearcutoff", "yearcutoff must be a year (1000-9900)"),
+        ("adverse.yaml", "columns.AESTTM", "time format 'HH.MM' is not one of HH:MM, H:MM, HH:MM:SS, H:MM:SS"),
+        ("death.yaml", "subject", "the subject column PATID is not among the columns (declare another with subject: NAME)"),
+        ("pat.yaml", "columns.SITE", "allowed_from 'sites' must be a path into study.yaml, a list and a field of its "
+                                     "items, e.g. sites.id"),
+        ("pat.yaml", "columns.ARMCD", "format applies to date, partial_date and time columns only"),
+        ("pat.yaml", "columns.BRTHDT", "date format 'DD-MON-YY' may hold only YYYY, YY, MMM, MM, M, DD, D and the "
+                                       "separators - / . or a blank"),
+        ("pat.yaml", "columns.ICDT", "yearcutoff applies to a date format with a two-digit year (YY) only"),
+    }
+
+
+def test_subject_column_must_be_required_text(tmp_path):
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    for name, text in EDC_SCHEMA.items():
+        (folder / f"{name}.yaml").write_text(
+            text.replace("{name: PATNUM, type: text,", "{name: PATNUM, type: integer,") if name == "death" else text)
+    with pytest.raises(InputError) as info:
+        load_raw_schema(folder)
+    assert [(Path(p.file).name, p.key) for p in info.value.problems] == [("death.yaml", "subject")]
+    assert "must be a required text column" in info.value.problems[0].message

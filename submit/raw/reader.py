@@ -10,9 +10,12 @@ Rows in problems are 1-based data rows: row 1 is the first row after the CSV hea
 observation of a SAS file). Column names match case-insensitively. Cells are stripped of surrounding
 blanks (SAS pads character values) and an empty cell is a missing value.
 
-Typed output: text -> str, integer -> Int64, float -> float64; date, partial_date and time stay
-canonical strings ("2011-03-05", "2011-03-UN", "14:30"). In SAS files a numeric date is days since
-1960-01-01 and a numeric time seconds since midnight; character columns are parsed like CSV text.
+Typed output: text -> str, integer -> Int64, float -> float64; date, partial_date and time become
+canonical strings ("2011-03-05", "2011-03-UN", "14:30") from the format each column declares
+(submit/raw/dates.py), so the mapping never sees an EDC's own date format. In SAS files a numeric
+date is days since 1960-01-01 and a numeric time seconds since midnight; character columns are
+parsed like CSV text. The subject of each record is in the column its dataset declares
+(`subject`, default SUBJID); `RawExtract.subjects` tells the mapping which.
 
 Checks are vectorized over whole columns; Python loops only build the problems of failing rows.
 """
@@ -31,6 +34,7 @@ import pyreadstat
 from submit.config import StudyConfig
 from submit.dataset_io import read_dataset
 from submit.errors import InputError, Problem
+from submit.raw.dates import Failures, date_format, has_seconds, parse_dates, parse_times, year_window
 from submit.raw.schema import RawColumn, RawDataset, RawSchema
 
 log = logging.getLogger("submit.raw")
@@ -41,18 +45,22 @@ _SAS_DAYS = (-138061, 2936547)  # 1582-01-01 .. 9999-12-31, the dates SAS can ho
 # Shapes as regular expressions; ASCII digits only ([0-9], not \d, which matches any Unicode digit).
 _INTEGER = r"[+-]?[0-9]{1,18}"  # at most 18 digits always fits in int64
 _FLOAT = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_PARTIAL_DATE = r"[0-9]{4}-(?:[0-9]{2}-(?:[0-9]{2}|UN)|UN-UN)"
-_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
-
-# A check's result: the rows it fails and the message, its {!r} standing for the cell as read.
-Failures = list[tuple[pd.Series, str]]
 
 
 @dataclass(frozen=True)
 class RawExtract:
     frames: dict[str, pd.DataFrame]  # by dataset name, in schema order
     sources: dict[str, Path]  # the file each frame was read from
+    subjects: dict[str, str]  # the subject-id column of each dataset
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """What checking a column needs beyond the column: the study's value sets and the default
+    window of two-digit years."""
+
+    value_sets: dict[str, list[str]]
+    yearcutoff: int
 
 
 def read_raw(folder: str | Path, schema: RawSchema, study: StudyConfig) -> RawExtract:
@@ -60,21 +68,51 @@ def read_raw(folder: str | Path, schema: RawSchema, study: StudyConfig) -> RawEx
     folder = Path(folder)
     problems: list[Problem] = []
     sources = _locate(folder, schema, problems)
-    value_sets = {"sites": [s.id for s in study.sites], "cohorts": [c.code for c in study.cohorts]}
+    setting = _Setting(_value_sets(schema, study, problems), study.dates.data_cutoff.year - 99)
     frames = {}
     for ds in schema.datasets:
         if ds.name in sources:
-            frame = _read_one(sources[ds.name], ds, value_sets, problems)
+            frame = _read_one(sources[ds.name], ds, setting, problems)
             if frame is not None:
                 frames[ds.name] = frame
-    _check_orphans(frames, sources, schema.subject_master, problems)
+    _check_orphans(frames, sources, schema, problems)
     if problems:
         # Folder problems first, then file by file in schema order, row by row (stable: columns in order).
         rank = {str(folder): -1, **{str(p): i for i, p in enumerate(sources.values())}}
         problems.sort(key=lambda p: (rank.get(p.file, -1), p.row or 0))
         raise InputError(f"Raw extract {folder} does not match the raw schema "
                          f"({len(problems)} problem{'s' if len(problems) > 1 else ''})", problems)
-    return RawExtract(frames, sources)
+    return RawExtract(frames, sources, schema.subjects)
+
+
+def _value_sets(schema: RawSchema, study: StudyConfig, problems: list[Problem]) -> dict[str, list[str]]:
+    """The values each `allowed_from` path names in the study configuration (`sites.id`: the id of
+    every site); a path the study does not have is a problem of the schema file naming it."""
+    found: dict[str, list[str]] = {}
+    for ds in schema.datasets:
+        for col in ds.columns:
+            if col.allowed_from and col.allowed_from not in found:
+                values = _study_values(study, col.allowed_from)
+                if values is None:
+                    problems.append(Problem(ds.source, f"allowed_from {col.allowed_from}: the study configuration "
+                                                       f"has no {col.allowed_from}", key=f"columns.{col.name}"))
+                else:
+                    found[col.allowed_from] = values
+    return found
+
+
+def _study_values(study: StudyConfig, path: str) -> list[str] | None:
+    """The scalar values at a dotted path of the study configuration, through its lists (a few
+    entries: sites, cohorts); None when a step is absent or the path ends on an object."""
+    items: list = [study]
+    for part in path.split("."):
+        found = [getattr(item, part, None) for item in items]  # an optional block may be None
+        if any(value is None for value in found):
+            return None
+        items = [v for value in found for v in (value if isinstance(value, (list, tuple)) else [value])]
+    if not all(isinstance(v, (str, int, float)) for v in items):
+        return None
+    return [str(v) for v in items]
 
 
 def _locate(folder: Path, schema: RawSchema, problems: list[Problem]) -> dict[str, Path]:
@@ -100,8 +138,7 @@ def _locate(folder: Path, schema: RawSchema, problems: list[Problem]) -> dict[st
     return sources
 
 
-def _read_one(path: Path, ds: RawDataset, value_sets: dict[str, list[str]],
-              problems: list[Problem]) -> pd.DataFrame | None:
+def _read_one(path: Path, ds: RawDataset, setting: _Setting, problems: list[Problem]) -> pd.DataFrame | None:
     """One dataset file, typed and checked; None when the file cannot be read at all."""
     file = str(path)
     try:
@@ -110,7 +147,7 @@ def _read_one(path: Path, ds: RawDataset, value_sets: dict[str, list[str]],
         problems.append(Problem(file, f"cannot read the file: {exc}"))
         return None
     raw = _match_columns(raw, ds, file, problems)
-    typed = {c.name: _check_column(raw[c.name], c, file, value_sets, problems)
+    typed = {c.name: _check_column(raw[c.name], c, file, setting, problems)
              for c in ds.columns if c.name in raw}
     extra = {name: raw[name] for name in raw.columns if name not in typed}
     frame = pd.DataFrame({**typed, **extra}, index=raw.index)
@@ -136,11 +173,11 @@ def _match_columns(raw: pd.DataFrame, ds: RawDataset, file: str, problems: list[
     return raw
 
 
-def _check_column(raw: pd.Series, col: RawColumn, file: str, value_sets: dict[str, list[str]],
+def _check_column(raw: pd.Series, col: RawColumn, file: str, setting: _Setting,
                   problems: list[Problem]) -> pd.Series:
     """Type one column and check its values; cells that do not parse become missing when typed."""
     if pd.api.types.is_numeric_dtype(raw) and col.type != "text":
-        values, failures = _parse_sas_number(raw.astype("float64"), col.type)
+        values, failures = _parse_sas_number(raw.astype("float64"), col)
         empty = raw.isna()
     else:
         if pd.api.types.is_numeric_dtype(raw):  # text stored as a SAS number: the number as written
@@ -148,18 +185,19 @@ def _check_column(raw: pd.Series, col: RawColumn, file: str, value_sets: dict[st
         raw = raw.astype("str").str.strip()
         empty = raw.isna() | (raw == "")
         raw = raw.where(~empty)
-        values, failures = _parse_text(raw, col.type)
+        values, failures = _parse_text(raw, col, file, setting)
     if col.required:
         failures.append((empty, "required value is empty"))
-    failures += _check_values(values, col, value_sets)
+    failures += _check_values(values, col, setting.value_sets)
     for mask, message in failures:
         _report(problems, file, col.name, mask, raw, message)
     return values
 
 
-def _parse_text(text: pd.Series, kind: str) -> tuple[pd.Series, Failures]:
+def _parse_text(text: pd.Series, col: RawColumn, file: str, setting: _Setting) -> tuple[pd.Series, Failures]:
     """Typed values of a text column (empty cells already missing) and the cells that do not parse."""
     present = text.notna()
+    kind = col.type
     if kind == "text":
         return text, []
     if kind == "integer":
@@ -171,22 +209,20 @@ def _parse_text(text: pd.Series, kind: str) -> tuple[pd.Series, Failures]:
         ok = np.isfinite(numbers)  # a shape check alone would let 1e999 (infinity) through
         return numbers.where(ok), [(present & ~ok, "not a number {!r}")]
     if kind == "time":
-        ok = text.str.fullmatch(_TIME)
-        return text.where(ok), [(present & ~ok, "not a time {!r} (expected HH:MM, 00:00-23:59)")]
-    shape, expected = ((_DATE, "YYYY-MM-DD") if kind == "date"
-                       else (_PARTIAL_DATE, "YYYY-MM-DD, YYYY-MM-UN or YYYY-UN-UN"))
-    shaped = text.str.fullmatch(shape)
-    # An unknown day or month stands for any valid one, and 01 always is: check the known parts.
-    known = text.where(shaped).str.replace("UN", "01")
-    real = pd.to_datetime(known, format="%Y-%m-%d", errors="coerce").notna()
-    return text.where(shaped & real), [
-        (present & ~shaped, f"not a {kind.replace('_', ' ')} {{!r}} (expected {expected})"),
-        (shaped & ~real, "impossible date {!r}"),
-    ]
+        return parse_times(text, col.format)
+    yearcutoff = col.yearcutoff
+    if yearcutoff is None:
+        yearcutoff = setting.yearcutoff
+        if date_format(col.format).two_digit_year and present.any():
+            log.info("%s: %s two-digit years read as %s (the 100 years ending with the data cut-off; "
+                     "declare yearcutoff to change)", file, col.name, year_window(yearcutoff))
+    return parse_dates(text, col.format, kind == "partial_date", yearcutoff)
 
 
-def _parse_sas_number(x: pd.Series, kind: str) -> tuple[pd.Series, Failures]:
-    """Typed values of a SAS numeric column: dates in days since 1960, times in seconds since midnight."""
+def _parse_sas_number(x: pd.Series, col: RawColumn) -> tuple[pd.Series, Failures]:
+    """Typed values of a SAS numeric column: dates in days since 1960, times in seconds since midnight
+    (whole minutes unless the column's time format has seconds)."""
+    kind = col.type
     present = x.notna()
     whole = (x % 1 == 0) & present
     if kind == "float":
@@ -194,9 +230,14 @@ def _parse_sas_number(x: pd.Series, kind: str) -> tuple[pd.Series, Failures]:
     if kind == "integer":
         return x.where(whole).astype("Int64"), [(present & ~whole, "not a whole number {!r}")]
     if kind == "time":
-        ok = whole & x.between(0, 86399) & (x % 60 == 0)
-        minutes = x.where(ok).fillna(0).astype("int64") // 60
+        seconds = has_seconds(col.format)
+        ok = whole & x.between(0, 86399) & (seconds or (x % 60 == 0))
+        total = x.where(ok).fillna(0).astype("int64")
+        minutes = total // 60
         hhmm = ((minutes // 60).astype("str").str.zfill(2) + ":" + (minutes % 60).astype("str").str.zfill(2))
+        if seconds:
+            return (hhmm + ":" + (total % 60).astype("str").str.zfill(2)).where(ok), [
+                (present & ~ok, "not a SAS time {!r} (whole seconds since midnight)")]
         return hhmm.where(ok), [(present & ~ok, "not a SAS time {!r} (whole minutes since midnight, in seconds)")]
     ok = whole & x.between(*_SAS_DAYS)  # date and partial_date: a SAS number is always a full date
     days = x.where(ok).fillna(0).to_numpy("int64").astype("timedelta64[D]") + _SAS_EPOCH
@@ -212,7 +253,7 @@ def _check_values(values: pd.Series, col: RawColumn, value_sets: dict[str, list[
     choices = []
     if col.allowed is not None:
         choices.append((col.allowed, f"{{!r}} is not one of {', '.join(col.allowed)}"))
-    if col.allowed_from:
+    if col.allowed_from in value_sets:  # a path the study lacks is reported already
         allowed = value_sets[col.allowed_from]
         choices.append((allowed, f"{{!r}} is not one of the study's {col.allowed_from} ({', '.join(allowed)})"))
     for allowed, message in choices:
@@ -247,16 +288,18 @@ def _check_keys(frame: pd.DataFrame, ds: RawDataset, file: str, problems: list[P
             problems.append(Problem(file, f"duplicate key {named} (rows {listed})", row=row, column=", ".join(ds.keys)))
 
 
-def _check_orphans(frames: dict[str, pd.DataFrame], sources: dict[str, Path], master: RawDataset,
+def _check_orphans(frames: dict[str, pd.DataFrame], sources: dict[str, Path], schema: RawSchema,
                    problems: list[Problem]) -> None:
-    """Every SUBJID must be a subject of the subject master dataset."""
-    if master.name not in frames or "SUBJID" not in frames[master.name]:
+    """Every subject of every dataset (in the column it declares) must be a subject of the master."""
+    master = schema.subject_master
+    if master.name not in frames or master.subject not in frames[master.name]:
         return  # the master itself is missing or broken, and that is reported already
-    subjects = frames[master.name]["SUBJID"].dropna().unique()
+    subjects = frames[master.name][master.subject].dropna().unique()
     for name, frame in frames.items():
-        if name != master.name and "SUBJID" in frame:
-            orphan = frame["SUBJID"].notna() & ~frame["SUBJID"].isin(subjects)
-            _report(problems, str(sources[name]), "SUBJID", orphan, frame["SUBJID"],
+        column = schema[name].subject
+        if name != master.name and column in frame:
+            orphan = frame[column].notna() & ~frame[column].isin(subjects)
+            _report(problems, str(sources[name]), column, orphan, frame[column],
                     f"subject {{!r}} is not in {master.name}")
 
 

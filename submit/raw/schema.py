@@ -1,7 +1,27 @@
-"""Raw schema: one YAML definition per raw dataset in `specs/raw/`, loaded read-only.
+"""Raw schema: one YAML definition per raw dataset in `specs/<study>/raw/`, loaded read-only.
 
 The schema documents what a sponsor's EDC extract must look like; the simulator writes it and the
 reader checks it. Loading reports every problem of every file at once.
+
+Dataset keys: `dataset` (the file name, lower case), `label`, `description`, `keys` (columns
+unique together), `subject_master: true` on exactly one dataset (every subject of the others must
+be in it), `subject` (the subject-id column, e.g. PATNUM; default SUBJID; a required text
+column), `yearcutoff` (default for the dataset's two-digit-year columns, see below), `columns`.
+
+Column keys: `name`, `type` (text, integer, float, date, partial_date, time), `required`,
+`label`, `description`; for text `allowed` (a list), `allowed_from` (a path into study.yaml
+lists, e.g. `sites.id`, `cohorts.code`), `pattern` (a regular expression the whole value
+matches); for numbers `min`, `max`; for dates and times `format` as the EDC exports them
+(submit/raw/dates.py: date default YYYY-MM-DD, also e.g. DD-MMM-YYYY, DD-MMM-YY, MM/DD/YYYY,
+DDMMMYYYY; time default HH:MM, also H:MM, HH:MM:SS, H:MM:SS) and, for a two-digit year (YY),
+`yearcutoff`: the first year of the 100-year window the years are read in (as SAS's YEARCUTOFF=).
+Without one, the window is the 100 years ending with the year of the study's data cut-off (the
+reader logs the window it used). Example:
+
+    subject: PATNUM
+    columns:
+      - {name: PATNUM, type: text, required: true, label: Patient number}
+      - {name: AESTDT, type: partial_date, required: true, format: DD-MMM-YY, yearcutoff: 1950, label: Start}
 """
 
 from __future__ import annotations
@@ -13,13 +33,18 @@ from pathlib import Path
 import yaml
 
 from submit.errors import InputError, Problem
+from submit.raw.dates import DEFAULT_DATE_FORMAT, DEFAULT_TIME_FORMAT, check_time_format, date_format
 
 COLUMN_TYPES = ("text", "integer", "float", "date", "partial_date", "time")
-ALLOWED_FROM = ("sites", "cohorts")  # value sets taken from the study configuration
+DATE_TYPES = ("date", "partial_date")
+DEFAULT_SUBJECT = "SUBJID"
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
 _DATASET = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_COLUMN_KEYS = {"name", "type", "required", "label", "allowed", "allowed_from", "pattern", "min", "max", "description"}
-_DATASET_KEYS = {"dataset", "label", "description", "keys", "subject_master", "columns"}
+_STUDY_PATH = re.compile(r"^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+$")  # a list block of study.yaml and a field
+_YEARS = (1000, 9900)  # a yearcutoff is a four-digit year
+_COLUMN_KEYS = {"name", "type", "required", "label", "allowed", "allowed_from", "pattern", "min", "max", "description",
+                "format", "yearcutoff"}
+_DATASET_KEYS = {"dataset", "label", "description", "keys", "subject_master", "subject", "yearcutoff", "columns"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +59,12 @@ class RawColumn:
     min: float | None = None
     max: float | None = None
     description: str = ""
+    format: str | None = None  # dates and times: as exported (the default when not declared)
+    yearcutoff: int | None = None  # two-digit years: first year of their 100-year window
+
+    @property
+    def is_date(self) -> bool:
+        return self.type in DATE_TYPES
 
 
 @dataclass(frozen=True)
@@ -45,6 +76,7 @@ class RawDataset:
     columns: tuple[RawColumn, ...]
     subject_master: bool = False
     source: str = ""
+    subject: str = DEFAULT_SUBJECT  # the column naming the subject
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -66,6 +98,11 @@ class RawSchema:
     def subject_master(self) -> RawDataset:
         return next(d for d in self.datasets if d.subject_master)
 
+    @property
+    def subjects(self) -> dict[str, str]:
+        """The subject-id column of each dataset."""
+        return {d.name: d.subject for d in self.datasets}
+
     def __getitem__(self, name: str) -> RawDataset:
         for d in self.datasets:
             if d.name == name:
@@ -81,7 +118,33 @@ def _line_of(text: str, needle: str) -> int | None:
     return None
 
 
-def _column(raw: dict, file: str, text: str, problems: list[Problem]) -> RawColumn | None:
+def _is_year(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and _YEARS[0] <= value <= _YEARS[1]
+
+
+def _format_problem(raw: dict) -> str | None:
+    """What is wrong with a column's `format` and `yearcutoff`, if anything."""
+    fmt, kind = raw.get("format"), raw.get("type")
+    if fmt is not None and kind not in (*DATE_TYPES, "time"):
+        return "format applies to date, partial_date and time columns only"
+    if fmt is not None and not isinstance(fmt, str):
+        return "format must be text, e.g. DD-MMM-YYYY"
+    try:
+        if kind in DATE_TYPES:
+            two_digit = date_format(fmt or DEFAULT_DATE_FORMAT).two_digit_year
+        elif kind == "time":
+            check_time_format(fmt or DEFAULT_TIME_FORMAT)
+    except ValueError as exc:
+        return str(exc)
+    if raw.get("yearcutoff") is not None:
+        if kind not in DATE_TYPES or not two_digit:
+            return "yearcutoff applies to a date format with a two-digit year (YY) only"
+        if not _is_year(raw["yearcutoff"]):
+            return f"yearcutoff must be a year ({_YEARS[0]}-{_YEARS[1]}), the first of the 100 years two-digit years are read in"
+    return None
+
+
+def _column(raw: dict, file: str, text: str, problems: list[Problem], yearcutoff: int | None) -> RawColumn | None:
     name = raw.get("name")
     at = f"columns.{name or '?'}"
     line = _line_of(text, f"name: {name}") if name else None
@@ -98,8 +161,12 @@ def _column(raw: dict, file: str, text: str, problems: list[Problem]) -> RawColu
         problems.append(Problem(message="required must be true or false", **where))
     if not raw.get("label"):
         problems.append(Problem(message="label is missing", **where))
-    if raw.get("allowed_from") not in (None, *ALLOWED_FROM):
-        problems.append(Problem(message=f"allowed_from must be one of {ALLOWED_FROM}", **where))
+    if raw.get("allowed_from") is not None and not _STUDY_PATH.match(str(raw["allowed_from"])):
+        problems.append(Problem(message=f"allowed_from {raw['allowed_from']!r} must be a path into study.yaml, "
+                                        "a list and a field of its items, e.g. sites.id", **where))
+    wrong_format = _format_problem(raw)
+    if wrong_format:
+        problems.append(Problem(message=wrong_format, **where))
     if raw.get("pattern") is not None:
         try:
             re.compile(raw["pattern"])
@@ -115,11 +182,14 @@ def _column(raw: dict, file: str, text: str, problems: list[Problem]) -> RawColu
     if len(problems) > bad:
         return None
     allowed = raw.get("allowed")
+    kind = raw["type"]
+    default_format = DEFAULT_DATE_FORMAT if kind in DATE_TYPES else DEFAULT_TIME_FORMAT if kind == "time" else None
     return RawColumn(
         name=name, type=raw["type"], required=raw["required"], label=raw["label"],
         allowed=tuple(str(v) for v in allowed) if allowed is not None else None,
         allowed_from=raw.get("allowed_from"), pattern=raw.get("pattern"),
         min=raw.get("min"), max=raw.get("max"), description=raw.get("description", ""),
+        format=raw.get("format") or default_format, yearcutoff=raw.get("yearcutoff", yearcutoff),
     )
 
 
@@ -146,7 +216,10 @@ def _dataset(path: Path, problems: list[Problem]) -> RawDataset | None:
         problems.append(Problem(file, f"dataset name {name!r} must be lower-case letters, digits or _", key="dataset"))
     if name is not None and name != path.stem:
         problems.append(Problem(file, f"dataset {name!r} must be defined in {name}.yaml", key="dataset"))
-    columns = [_column(c, file, text, problems) for c in raw.get("columns") or []]
+    yearcutoff = raw.get("yearcutoff")
+    if yearcutoff is not None and not _is_year(yearcutoff):
+        problems.append(Problem(file, f"yearcutoff must be a year ({_YEARS[0]}-{_YEARS[1]})", key="yearcutoff"))
+    columns = [_column(c, file, text, problems, yearcutoff) for c in raw.get("columns") or []]
     names = [c.name for c in columns if c]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(file, f"column {dup} is defined twice", key=f"columns.{dup}"))
@@ -155,12 +228,20 @@ def _dataset(path: Path, problems: list[Problem]) -> RawDataset | None:
             problems.append(Problem(file, f"key column {key} is not among the columns", key="keys"))
         elif not next(c for c in columns if c and c.name == key).required:
             problems.append(Problem(file, f"key column {key} must be required", key="keys"))
+    subject = raw.get("subject", DEFAULT_SUBJECT)
+    declared = next((c for c in columns if c and c.name == subject), None)
+    if declared is None:
+        problems.append(Problem(file, f"the subject column {subject} is not among the columns "
+                                      "(declare another with subject: NAME)", key="subject"))
+    elif not (declared.required and declared.type == "text"):
+        problems.append(Problem(file, f"the subject column {subject} must be a required text column "
+                                      "(text keeps identifiers such as 0012 as written)", key="subject"))
     if len(problems) > bad:
         return None
     return RawDataset(
         name=name, label=raw["label"], description=" ".join(str(raw.get("description", "")).split()),
         keys=tuple(raw["keys"]), columns=tuple(columns),
-        subject_master=bool(raw.get("subject_master", False)), source=file,
+        subject_master=bool(raw.get("subject_master", False)), source=file, subject=subject,
     )
 
 
@@ -175,9 +256,6 @@ def load_raw_schema(folder: str | Path) -> RawSchema:
     masters = [d.name for d in datasets if d.subject_master]
     if len(masters) != 1 and not problems:
         problems.append(Problem(str(folder), f"exactly one dataset must be the subject_master (found {masters or 'none'})"))
-    for d in datasets:
-        if "SUBJID" not in d.column_names:
-            problems.append(Problem(d.source, "every raw dataset needs a SUBJID column", key="columns"))
     if problems:
         raise InputError(f"Raw schema in {folder} is invalid", problems)
     return RawSchema(tuple(datasets))

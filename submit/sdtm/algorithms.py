@@ -24,6 +24,8 @@ import pandas as pd
 
 from submit.config import StudyConfig
 from submit.errors import InputError, Problem
+from submit.raw.dates import calendar_dates
+from submit.raw.schema import DEFAULT_SUBJECT
 
 VARIABLE_ALGORITHMS: dict[str, Callable] = {}
 DOMAIN_ALGORITHMS: dict[str, Callable] = {}
@@ -82,6 +84,11 @@ class SourceContext:
     study: StudyConfig
     exceptions: Exceptions
     target: str  # the SDTM variable being computed
+    subjects: dict[str, str] = field(default_factory=dict)  # subject-id column of each raw dataset (raw schema)
+
+    def subject_of(self, raw: str | None = None) -> str:
+        """The subject-id column the raw schema declares for a raw dataset (this source's by default)."""
+        return self.subjects.get(raw or self.raw_name, DEFAULT_SUBJECT)
 
     def column(self, name: str) -> pd.Series:
         if name not in self.rows.columns:
@@ -102,6 +109,11 @@ class DomainContext:
     frames: dict[str, pd.DataFrame]
     exceptions: Exceptions
     cache: dict = field(default_factory=dict)  # shared by the domains of one build (e.g. subject elements)
+    subjects: dict[str, str] = field(default_factory=dict)  # subject-id column of each raw dataset (raw schema)
+
+    def subject_of(self, raw: str) -> str:
+        """The subject-id column the raw schema declares for a raw dataset."""
+        return self.subjects.get(raw, DEFAULT_SUBJECT)
 
     def cached(self, key: tuple, compute: Callable):
         """A value computed once per build, such as the subject elements every EPOCH needs."""
@@ -146,9 +158,10 @@ def study_value(ctx: SourceContext, key: str) -> pd.Series:
 
 
 @variable_algorithm
-def usubjid(ctx: SourceContext, subject: str = "SUBJID") -> pd.Series:
-    """STUDYID-SUBJID: unique across every study of a submission."""
-    return ctx.study.study.id + "-" + ctx.column(subject).astype(str)
+def usubjid(ctx: SourceContext, subject: str | None = None) -> pd.Series:
+    """STUDYID-SUBJID: unique across every study of a submission (`subject`: the raw column,
+    by default the one the raw schema declares for the source)."""
+    return ctx.study.study.id + "-" + ctx.column(subject or ctx.subject_of()).astype(str)
 
 
 @variable_algorithm
@@ -177,8 +190,7 @@ def iso8601(ctx: SourceContext, date: str, time: str | None = None) -> pd.Series
     text = d.where(d.notna(), "")
     text = text.str.replace("-UN-UN", "", regex=False).str.replace("-UN", "", regex=False)
     complete = text.str.len() == 10
-    parsed = pd.to_datetime(text.where(complete), format="%Y-%m-%d", errors="coerce")
-    bad = complete & parsed.isna()
+    bad = complete & calendar_dates(text.where(complete)).isna()
     if bad.any():
         ctx.report(bad, date, "impossible date")
         text = text.where(~bad, "")
@@ -191,68 +203,79 @@ def iso8601(ctx: SourceContext, date: str, time: str | None = None) -> pd.Series
 
 @variable_algorithm
 def first_of(ctx: SourceContext, raw: str, date: str, time: str | None = None, last: bool = False,
-             end_date: str | None = None, end_time: str | None = None, subject: str = "SUBJID") -> pd.Series:
+             end_date: str | None = None, end_time: str | None = None, subject: str | None = None) -> pd.Series:
     """Per subject, the earliest (or latest) ISO date-time of another raw dataset: reference
-    dates such as the first and last exposure."""
+    dates such as the first and last exposure. Subjects are matched through each dataset's
+    declared subject column unless `subject` names one for both."""
     other = ctx.frames[raw]
     d, t = (end_date or date, end_time or time) if last else (date, time)
     stamp = other[d].astype(str) + ("T" + other[t].astype(str) if t else "")
     stamp = stamp.where(other[d].notna())
-    by = stamp.groupby(other[subject])
+    by = stamp.groupby(other[subject or ctx.subject_of(raw)])
     pick = by.max() if last else by.min()
-    return ctx.column(subject).map(pick).astype(object)
+    return ctx.column(subject or ctx.subject_of()).map(pick).astype(object)
 
 
 @variable_algorithm
-def lookup(ctx: SourceContext, raw: str, column: str, subject: str = "SUBJID", values: dict | None = None,
+def lookup(ctx: SourceContext, raw: str, column: str, subject: str | None = None, values: dict | None = None,
            only_if_in: str | None = None) -> pd.Series:
     """A per-subject value from another raw dataset (one record per subject), optionally mapped;
     with `only_if_in`, only for subjects who have records in that raw dataset (e.g. the actual
     arm of treated subjects)."""
-    other = ctx.frames[raw].drop_duplicates(subject).set_index(subject)[column]
-    out = ctx.column(subject).map(other)
+    out = ctx.column(subject or ctx.subject_of()).map(_per_subject(ctx, raw, column, subject))
     if values is not None:
         out = out.map({str(k): v for k, v in values.items()})
     if only_if_in is not None:
-        out = out.where(ctx.column(subject).isin(set(ctx.frames[only_if_in][subject])))
+        out = out.where(_has_records(ctx, only_if_in, subject))
     return out.astype(object)
 
 
+def _per_subject(ctx: SourceContext, raw: str, column: str, subject: str | None) -> pd.Series:
+    """A raw dataset's `column` indexed by subject (its first record of each)."""
+    key = subject or ctx.subject_of(raw)
+    return ctx.frames[raw].drop_duplicates(key).set_index(key)[column]
+
+
+def _has_records(ctx: SourceContext, raw: str, subject: str | None) -> pd.Series:
+    """True for the source's rows whose subject has a record in raw dataset `raw`."""
+    return ctx.column(subject or ctx.subject_of()).isin(set(ctx.frames[raw][subject or ctx.subject_of(raw)]))
+
+
 @variable_algorithm
-def flag_if_present(ctx: SourceContext, raw: str, subject: str = "SUBJID", value: str = "Y",
+def flag_if_present(ctx: SourceContext, raw: str, subject: str | None = None, value: str = "Y",
                     absent: bool = False) -> pd.Series:
     """`value` when the subject has a record in another raw dataset (e.g. DTHFL from the death
     form), or with `absent`, when the subject has none (e.g. ARMNRS for subjects never treated)."""
-    present = ctx.column(subject).isin(set(ctx.frames[raw][subject]))
+    present = _has_records(ctx, raw, subject)
     return pd.Series(np.where(present != absent, value, None), index=ctx.rows.index, dtype=object)
 
 
 @variable_algorithm
-def latest_of(ctx: SourceContext, dates: list[str], subject: str = "SUBJID") -> pd.Series:
+def latest_of(ctx: SourceContext, dates: list[str], subject: str | None = None) -> pd.Series:
     """Per subject, the latest complete date among raw `dataset.COLUMN` date columns (e.g. the
     end of participation: last contact, death or disposition)."""
     stacked = []
     for ref in dates:
         raw, column = ref.split(".")
         frame = ctx.frames[raw]
-        stacked.append(pd.DataFrame({"s": frame[subject], "d": frame[column]}))
+        stacked.append(pd.DataFrame({"s": frame[subject or ctx.subject_of(raw)], "d": frame[column]}))
     all_dates = pd.concat(stacked, ignore_index=True).dropna()
     all_dates = all_dates[all_dates.d.astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
-    return ctx.column(subject).map(all_dates.groupby("s").d.max()).astype(object)
+    return ctx.column(subject or ctx.subject_of()).map(all_dates.groupby("s").d.max()).astype(object)
 
 
 @variable_algorithm
-def arm(ctx: SourceContext, field: str, raw: str = "cohort", column: str = "COHORT", subject: str = "SUBJID",
+def arm(ctx: SourceContext, field: str, raw: str = "cohort", column: str = "COHORT", subject: str | None = None,
         only_if_in: str | None = None) -> pd.Series:
     """ARMCD (`field: armcd`) or ARM (`field: label`) of the subject's cohort, from the study
     configuration; with `only_if_in`, only for subjects with records there (the actual arm)."""
     if field not in ("armcd", "label"):
         raise InputError(f"Mapping of {ctx.domain}.{ctx.target}", [Problem("mapping", f"arm: field must be armcd or label, not {field!r}")])
     table = {c.code: getattr(c, field) for c in ctx.study.cohorts}
-    cohort = ctx.column(subject).map(ctx.frames[raw].drop_duplicates(subject).set_index(subject)[column])
+    cohort = ctx.column(subject or ctx.subject_of()).map(_per_subject(ctx, raw, column, subject))
     out = cohort.astype(str).map(table).where(cohort.notna())
     if only_if_in is not None:
-        out = out.where(ctx.column(subject).isin(set(ctx.frames[only_if_in][subject])))
+        out = out.where(_has_records(ctx, only_if_in, subject))
     return out.astype(object)
 
 

@@ -44,7 +44,10 @@ def load_mappings(folder: Path, spec: Spec, frames: dict[str, pd.DataFrame]) -> 
     return sorted(mappings, key=lambda m: m.domain != "DM")  # DM first: the others need its dates
 
 
-def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyConfig, root: Path) -> SdtmResult:
+def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyConfig, root: Path,
+               subjects: dict[str, str] | None = None) -> SdtmResult:
+    """Every domain of the mapping specs; `subjects`: the subject-id column of each raw dataset
+    (`RawExtract.subjects`; SUBJID where not given)."""
     spec = load_spec(spec_folder)
     mappings = load_mappings(spec_folder, spec, frames)
     exceptions = Exceptions()
@@ -52,7 +55,8 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     traces = []
     cache: dict = {}  # computed once per build and shared by the domains (after DM exists)
     for mapping in mappings:
-        df = run_domain(mapping, spec, frames, study, exceptions, dm=domains.get("DM"), cache=cache if "DM" in domains else None)
+        df = run_domain(mapping, spec, frames, study, exceptions, dm=domains.get("DM"), cache=cache if "DM" in domains else None,
+                        subjects=subjects)
         seq = next((c for c in df.columns if c.endswith("SEQ") and c != "__row"), None)
         trace = df[["USUBJID", *([seq] if seq else []), *TRACE]].rename(
             columns={seq: "SEQ", "__raw": "RAW_DATASET", "__row": "RAW_ROW"}) if "USUBJID" in df else None

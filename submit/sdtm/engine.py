@@ -37,8 +37,12 @@ def _where(rows: pd.DataFrame, where: dict | None) -> tuple[pd.Series, str]:
 
 
 def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFrame], study: StudyConfig,
-               exceptions: Exceptions, dm: pd.DataFrame | None = None, cache: dict | None = None) -> pd.DataFrame:
+               exceptions: Exceptions, dm: pd.DataFrame | None = None, cache: dict | None = None,
+               subjects: dict[str, str] | None = None) -> pd.DataFrame:
+    """One domain from its mapping; `subjects`: the subject-id column of each raw dataset as the
+    raw schema declares it (SUBJID where not given)."""
     domain = mapping.domain
+    subjects = subjects or {}
     parts = []
     for src in mapping.sources:
         raw = frames[src.raw]
@@ -50,14 +54,14 @@ def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFram
         rows = raw[keep.to_numpy()]
         out = pd.DataFrame(index=rows.index)
         for var, step in src.variables.items():
-            ctx = SourceContext(domain, src.raw, rows, frames, study, exceptions, var)
+            ctx = SourceContext(domain, src.raw, rows, frames, study, exceptions, var, subjects)
             out[var] = VARIABLE_ALGORITHMS[step.algorithm](ctx, **step.params)
         out["__raw"] = src.raw
         out["__row"] = rows.index.to_numpy() + 1
         parts.append(out)
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TRACE))
     dctx = DomainContext(domain, study, dm if dm is not None else (df if domain == "DM" else None), frames, exceptions,
-                         {} if cache is None else cache)
+                         {} if cache is None else cache, subjects)
     for step in mapping.then:
         df = DOMAIN_ALGORITHMS[step.algorithm](df, dctx, **step.params)
     return conform(df, spec, domain, exceptions)

@@ -51,14 +51,14 @@ def template(ctx: SourceContext, text: str) -> pd.Series:
 
 
 @variable_algorithm
-def seq_of(ctx: SourceContext, order: list[str], subject: str = "SUBJID", text: bool = False) -> pd.Series:
+def seq_of(ctx: SourceContext, order: list[str], subject: str | None = None, text: bool = False) -> pd.Series:
     """1, 2, ... per subject in the order of the raw columns given (ties keep the raw row order).
     Gives a single-source parent's --SEQ and, with `text`, the IDVARVAL of its SUPP-- records: the
     same algorithm with the same order on the same raw rows, so IDVARVAL always points at the
     parent record that qualifies it."""
     if not order:
         raise _bad(f"Mapping of {ctx.domain}.{ctx.target}", "seq_of: order needs at least one raw column")
-    keys = pd.DataFrame({"__s": ctx.column(subject), **{f"__{i}": ctx.column(c) for i, c in enumerate(order)}})
+    keys = pd.DataFrame({"__s": ctx.column(subject or ctx.subject_of()), **{f"__{i}": ctx.column(c) for i, c in enumerate(order)}})
     ranked = keys.sort_values(list(keys.columns), kind="stable", na_position="last")
     seq = (ranked.groupby("__s", sort=False).cumcount() + 1).reindex(ctx.rows.index).astype(float)
     return seq.astype(int).astype(str).astype(object) if text else seq
