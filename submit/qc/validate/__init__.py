@@ -40,5 +40,9 @@ def validate_package(root: Path, specs=None, *, label: str | None = None) -> Val
     if specs is None:
         return validate(root, label=label)
     folder = Path(specs.folder)
-    return validate(root, sdtm_spec=folder / "sdtm", adam_spec=folder / "adam", ct_version=specs.study.standards.ct,
+
+    def spec(part: str) -> Path | None:  # a study may have SDTM specs alone (or none, taking SDTM as given)
+        return folder / part if (folder / part).is_dir() else None
+
+    return validate(root, sdtm_spec=spec("sdtm"), adam_spec=spec("adam"), ct_version=specs.study.standards.ct,
                     explanations=folder / EXPLANATIONS, label=label)
