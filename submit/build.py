@@ -87,11 +87,11 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
             layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].domains, study, staging)
 
         if from_raw:
-            steps.append(("simulate the default study" if raw_dir is None else f"copy the raw extract {raw_dir}", get_raw))
+            steps.append(("simulate the raw extract (simulation.yaml)" if raw_dir is None else f"copy the raw extract {raw_dir}", get_raw))
             steps.append(("read and check the raw extract", check_raw))
             steps.append(("map SDTM and write XPT", sdtm))
         else:
-            steps.append((f"read the SDTM package {sdtm_input}" + (", conform it to the SDTM spec" if has["sdtm"] else "")
+            steps.append(("read the SDTM package" + (", conform it to the SDTM spec" if has["sdtm"] else "")
                           + " and write XPT", take))
         if has["adam"]:
             steps.append(("derive ADaM and write XPT", adam))

@@ -9,7 +9,9 @@ included). The package then carries the SDTM the ADaM is derived from:
   InputError naming file and variable) and written as XPT v5 through the spec's metadata, so that
   the SDTM define.xml describes it;
 - it has none: XPT files are copied byte for byte and the other formats written as XPT v5 with the
-  attributes they carry (CSV carries no types and needs specs); no SDTM define.xml is written.
+  attributes they carry (CSV carries no types and needs specs); no SDTM define.xml is written, the
+  input's own define.xml (with its stylesheet and define.html) is copied when it has one, and
+  validation reports a missing one (FDA technical rejection criterion 1736).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from submit.xpt import XptDataset, XptVariable, write_xpt
 log = logging.getLogger("submit.sdtm")
 
 INVENTORY = "sdtm_input.csv"  # qc/: what was read, from which file, in which encoding
+DEFINE_FILES = ("define.xml", "define.html", "*.xsl")  # an input's define, taken along when there are no specs
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,11 @@ def take_sdtm(folder: Path, spec_folder: Path | None, study: StudyConfig, root: 
             else:
                 write_xpt(ds.data, _file_attributes(ds), target, created=study.dates.build_date)
             domains[name] = ds.data
+        defines = sorted({p for pattern in DEFINE_FILES for p in folder.glob(pattern) if p.is_file()})
+        for path in defines:
+            shutil.copyfile(path, out / path.name)
+        if not (folder / "define.xml").is_file():
+            log.warning("%s has no define.xml and the study no SDTM specs to write one", folder)
     write_inventory(datasets, root / "qc" / INVENTORY)
     return SdtmResult(spec=spec, domains=domains, exceptions=pd.DataFrame())
 

@@ -114,6 +114,7 @@ class Package:
     sdtm: Part | None
     adam: Part | None
     is_root: bool  # a whole package (not one dataset folder): package-level rules apply
+    standards: tuple[str, ...] = ("SDTM", "ADaM")  # what the package must hold (a study with SDTM specs alone: SDTM)
     extensible: dict[str, bool] = field(default_factory=dict)  # CDISC CT: NCI codelist code -> extensible
 
     def parts(self) -> list[Part]:
@@ -234,7 +235,7 @@ def ct_extensibility(ct_version: str | None) -> dict[str, bool]:
 
 
 def read_package(root: Path, *, sdtm_spec: Path | None = None, adam_spec: Path | None = None,
-                 ct_version: str | None = None) -> Package:
+                 ct_version: str | None = None, standards: tuple[str, ...] = ("SDTM", "ADaM")) -> Package:
     root = Path(root)
     sdtm_folder, adam_folder, is_root = find_folders(root)
 
@@ -245,7 +246,7 @@ def read_package(root: Path, *, sdtm_spec: Path | None = None, adam_spec: Path |
     adam = read_part("ADaM", adam_folder, label(adam_folder)) if adam_folder else None
     version = ct_version or next((p.define.ct_version for p in (sdtm, adam) if p and p.define and p.define.ct_version),
                                  None)
-    package = Package(Path(root), sdtm, adam, is_root, ct_extensibility(version))
+    package = Package(Path(root), sdtm, adam, is_root, standards, ct_extensibility(version))
     for part, spec_folder in ((sdtm, sdtm_spec), (adam, adam_spec)):
         if part is not None:
             attach_metadata(part, load_spec_metadata(spec_folder, ct_version), package.extensible)
