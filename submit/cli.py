@@ -55,13 +55,13 @@ def main(ctx: click.Context, verbose: int, quiet: bool, specs_dir: Path | None) 
 
 @main.command()
 @click.option("--subjects", "n_subjects", type=click.IntRange(1, 1_000_000), default=36, show_default=True,
-              help="Number of subjects; 36 reproduces the published MT103-206 counts exactly.")
+              help="Number of subjects; 36 reproduces the published counts of the default study.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/raw"),
               show_default=True, help="Folder for the raw extract; the latent truth goes beside it (<out>_truth).")
 @click.pass_obj
 def simulate(specs: Specs, n_subjects: int, seed: int, out_dir: Path) -> None:
-    """Simulate a raw EDC extract modeled on MT103-206."""
+    """Simulate a raw EDC extract from the study's simulation parameters (simulation.yaml)."""
     from submit.simulate import simulate_study, write_extract  # noqa: PLC0415
 
     extract = simulate_study(specs.study, specs.simulation, n_subjects=n_subjects, seed=seed)
@@ -81,8 +81,8 @@ def truth_dir(out_dir: Path) -> Path:
 @click.option("--sdtm", "sdtm_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Start from an existing SDTM package instead of raw data: every dataset of DIR (XPT, SAS7BDAT, "
                    "Parquet, Dataset-JSON, CSV; name = file stem). With SDTM specs (sdtm/) it is conformed to them "
-                   "and written as XPT v5 with its define.xml; without, its XPT files are copied as they are and no "
-                   "SDTM define.xml is written.")
+                   "and written as XPT v5 with its define.xml; without, its XPT files are copied as they are, with the "
+                   "input's own define.xml if it has one.")
 @click.option("--encoding", default=None, metavar="NAME",
               help="Text encoding of the --sdtm datasets (e.g. cp1252, latin-1). Default: UTF-8, else cp1252, "
                    "as detected per file and logged.")
