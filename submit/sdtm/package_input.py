@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from submit.config import StudyConfig
 from submit.dataset_io import FORMATS, DatasetMeta, read_dataset
-from submit.errors import InputError, Problem
+from submit.errors import DataCheckError, InputError, Problem
 from submit.project import sdtm_dir
 from submit.sdtm.build import SdtmResult, xpt_meta
 from submit.sdtm.engine import with_spec_types
@@ -152,7 +152,11 @@ def take_sdtm(folder: Path, spec_folder: Path | None, study: StudyConfig, root: 
         if problems:
             raise InputError(f"the SDTM package {folder} does not match the study's SDTM spec", problems)
         for name, df in domains.items():
-            write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
+            try:
+                write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
+            except DataCheckError as exc:  # e.g. non-ASCII text: name the input file, not the staging one
+                raise DataCheckError(f"{datasets[name].path.name}: cannot be written as XPT v5",
+                                     [replace(p, file=str(datasets[name].path)) for p in exc.problems]) from None
     else:
         untyped = [Problem(str(ds.path), "CSV carries no variable types: give XPT, SAS7BDAT, Parquet or "
                                          "Dataset-JSON, or add SDTM specs (sdtm/) to the study")
