@@ -20,14 +20,16 @@ from submit.project import Specs, adam_dir, sdtm_dir
 from submit.raw.reader import RawExtract, read_raw
 from submit.adam.build import build_adam
 from submit.define import write_define
-from submit.errors import DataCheckError, Problem
+from submit.errors import DataCheckError, InputError, Problem
 from submit.qc.validate import validate_package, write_reports
 from submit.sdtm.build import build_sdtm
+from submit.sdtm.package_input import take_sdtm
 from submit.simulate import DEFAULT_SEED, simulate_study, write_extract
 from submit.tlf.build import build_tlf
 
 log = logging.getLogger("submit.build")
 MANAGED = ("raw", "raw_truth", "m5", "tlf", "qc", "manifest.json")  # what a build owns in --out
+SHOWN = {"sdtm": "SDTM", "adam": "ADaM"}
 
 
 @contextmanager
@@ -39,13 +41,29 @@ def stage(number: int, total: int, name: str):
     log.info("[%d/%d] %s done in %.1f s", number, total, name, time.perf_counter() - start)
 
 
-def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.date | None = None) -> None:
+def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.date | None = None,
+              sdtm_input: Path | None = None, encoding: str | None = None) -> None:
+    """Build the package from raw data (`raw_dir`, else simulated when the study has a simulator) or
+    from an existing SDTM package (`sdtm_input`). Each stage runs only where the study has its specs:
+    SDTM mapping needs sdtm/, ADaM and its define adam/, the TLFs adam/ and tlf/."""
+    if raw_dir is not None and sdtm_input is not None:
+        raise InputError("give --raw or --sdtm, not both", [Problem(str(sdtm_input), "a second data source")])
+    from_raw = sdtm_input is None
+    if from_raw and raw_dir is None and not specs.has_simulator:
+        raise InputError("no data to build from", [Problem(
+            str(specs.folder), "the study has no simulator (simulation.yaml): give --raw DIR (a raw extract) "
+                               "or --sdtm DIR (an SDTM package)")])
+    has = {part: specs.has_specs(part) for part in ("sdtm", "adam", "tlf")}
+    if from_raw and not has["sdtm"]:
+        raise InputError("raw data needs SDTM mapping specs", [Problem(
+            str(specs.folder / "sdtm"), "missing: a study without SDTM specs builds from --sdtm DIR")])
     study = specs.study.with_build_date(build_date)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as tmp:
         staging = Path(tmp)
         steps: list[tuple[str, Callable[[], None]]] = []
         raw: dict[str, RawExtract] = {}
+        layers: dict = {}
 
         def get_raw() -> None:
             if raw_dir is None:
@@ -58,26 +76,38 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
             (staging / "qc").mkdir(exist_ok=True)
             write_raw_inventory(raw["extract"], staging / "qc" / "raw_inventory.csv")
 
-        steps.append(("simulate the default study" if raw_dir is None else f"copy the raw extract {raw_dir}", get_raw))
-        layers: dict = {}
-
         def sdtm() -> None:
             layers["sdtm"] = build_sdtm(specs.folder / "sdtm", raw["extract"].frames, study, staging,
                                         subjects=raw["extract"].subjects)
 
+        def take() -> None:
+            layers["sdtm"] = take_sdtm(sdtm_input, specs.folder / "sdtm" if has["sdtm"] else None, study, staging,
+                                       encoding)
+
         def adam() -> None:
             layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].domains, study, staging)
 
-        steps.append(("read and check the raw extract", check_raw))
-        steps.append(("map SDTM and write XPT", sdtm))
-        steps.append(("derive ADaM and write XPT", adam))
+        if from_raw:
+            steps.append(("simulate the raw extract (simulation.yaml)" if raw_dir is None else f"copy the raw extract {raw_dir}", get_raw))
+            steps.append(("read and check the raw extract", check_raw))
+            steps.append(("map SDTM and write XPT", sdtm))
+        else:
+            steps.append(("read the SDTM package" + (", conform it to the SDTM spec" if has["sdtm"] else "")
+                          + " and write XPT", take))
+        if has["adam"]:
+            steps.append(("derive ADaM and write XPT", adam))
+        # define.xml of each layer described by specs (an SDTM package taken without specs has none)
+        defined = [layer for layer in ("sdtm", "adam") if has[layer]]
 
         def define() -> None:
             for layer, folder in (("sdtm", sdtm_dir(study)), ("adam", adam_dir(study))):
-                result = layers[layer]
-                write_define(result.spec, result.domains if layer == "sdtm" else result.datasets, staging / folder, study)
+                if layer in defined:
+                    result = layers[layer]
+                    write_define(result.spec, result.domains if layer == "sdtm" else result.datasets, staging / folder,
+                                 study)
 
-        steps.append(("write and check define.xml (SDTM, ADaM)", define))
+        if defined:
+            steps.append((f"write and check define.xml ({', '.join(SHOWN[layer] for layer in defined)})", define))
 
         def validate() -> None:
             report = validate_package(staging, specs, label=out_dir.name)
@@ -86,20 +116,29 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                 errors = report.issues[report.issues["severity"] == "Error"].head(200)
                 raise DataCheckError(f"The package fails {report.errors} conformance check(s); nothing was published",
                                      [Problem(str(i.dataset), f"{i.rule}: {i.message} {i.detail}".strip(),
-                                              row=int(i.row) if i.row == i.row and i.row else None,
-                                              column=str(i.variable) if i.variable else None)
+                                              row=issue_row(i.row), column=str(i.variable) if i.variable else None)
                                       for i in errors.itertuples()])
 
         steps.append(("check conformance (submit validate)", validate))
-        # The TLFs read the ADaM XPTs just written, as a reviewer would, not the frames in memory.
-        steps.append(("compute and render the TLFs",
-                      lambda: build_tlf(staging / adam_dir(study), staging / "tlf", study, specs.folder / "tlf")))
+        if has["adam"] and has["tlf"]:
+            # The TLFs read the ADaM XPTs just written, as a reviewer would, not the frames in memory.
+            steps.append(("compute and render the TLFs",
+                          lambda: build_tlf(staging / adam_dir(study), staging / "tlf", study, specs.folder / "tlf")))
         steps.append(("write the manifest", lambda: write_manifest(staging)))
+        if not has["adam"]:
+            log.info("the study has no ADaM specs (adam/): no ADaM, ADaM define.xml or TLFs")
+        elif not has["tlf"]:
+            log.info("the study has no TLF shells (tlf/): no TLFs")
         for number, (name, step) in enumerate(steps, 1):
             with stage(number, len(steps), name):
                 step()
         publish(staging, out_dir)
     log.info("package written to %s", out_dir)
+
+
+def issue_row(row) -> int | None:
+    """A validation issue's 1-based row, None when the issue has none (None, NaN or pd.NA)."""
+    return None if pd.isna(row) or not row else int(row)
 
 
 def write_raw_inventory(extract: RawExtract, path: Path) -> None:

@@ -55,13 +55,13 @@ def main(ctx: click.Context, verbose: int, quiet: bool, specs_dir: Path | None) 
 
 @main.command()
 @click.option("--subjects", "n_subjects", type=click.IntRange(1, 1_000_000), default=36, show_default=True,
-              help="Number of subjects; 36 reproduces the published MT103-206 counts exactly.")
+              help="Number of subjects; 36 reproduces the published counts of the default study.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/raw"),
               show_default=True, help="Folder for the raw extract; the latent truth goes beside it (<out>_truth).")
 @click.pass_obj
 def simulate(specs: Specs, n_subjects: int, seed: int, out_dir: Path) -> None:
-    """Simulate a raw EDC extract modeled on MT103-206."""
+    """Simulate a raw EDC extract from the study's simulation parameters (simulation.yaml)."""
     from submit.simulate import simulate_study, write_extract  # noqa: PLC0415
 
     extract = simulate_study(specs.study, specs.simulation, n_subjects=n_subjects, seed=seed)
@@ -76,18 +76,34 @@ def truth_dir(out_dir: Path) -> Path:
 
 @main.command()
 @click.option("--raw", "raw_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Raw extract to use (CSV, SAS7BDAT or XPT). Default: simulate the default study.")
+              help="Raw extract to map (CSV, SAS7BDAT or XPT). Default: simulate the study when it has a "
+                   "simulator (simulation.yaml).")
+@click.option("--sdtm", "sdtm_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Start from an existing SDTM package instead of raw data: every dataset of DIR (XPT, SAS7BDAT, "
+                   "Parquet, Dataset-JSON, CSV; name = file stem). With SDTM specs (sdtm/) it is conformed to them "
+                   "and written as XPT v5 with its define.xml; without, its XPT files are copied as they are, with the "
+                   "input's own define.xml if it has one.")
+@click.option("--encoding", default=None, metavar="NAME",
+              help="Text encoding of the --sdtm datasets (e.g. cp1252, latin-1). Default: UTF-8, else cp1252, "
+                   "as detected per file and logged.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
               show_default=True, help="Output root (the package tree of the design contract).")
 @click.option("--build-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date stamped into outputs (default: dates.build_date of the study configuration).")
 @click.pass_obj
-def build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.datetime | None) -> None:
-    """Run every stage of the pipeline and write the package atomically."""
+def build(specs: Specs, raw_dir: Path | None, sdtm_dir: Path | None, encoding: str | None, out_dir: Path,
+          build_date: dt.datetime | None) -> None:
+    """Run every stage of the pipeline and write the package atomically.
+
+    Stages run where the study has their specs: SDTM mapping (sdtm/, from --raw or the simulator),
+    ADaM and its define.xml (adam/), TLFs (adam/ and tlf/); validation always. A study with SDTM
+    specs alone builds SDTM, define.xml and validation."""
     from submit.build import run_build
 
-    run_build(specs, raw_dir=raw_dir, out_dir=out_dir,
-              build_date=build_date.date() if build_date else None)
+    if encoding is not None and sdtm_dir is None:
+        raise click.UsageError("--encoding applies to the datasets of --sdtm")
+    run_build(specs, raw_dir=raw_dir, out_dir=out_dir, build_date=build_date.date() if build_date else None,
+              sdtm_input=sdtm_dir, encoding=encoding)
 
 
 @main.command()

@@ -1,8 +1,16 @@
 """Read a dataset in any format QC meets (XPT, SAS7BDAT, CSV, Dataset-JSON, Parquet) with its
-SAS-style attributes, so that every tool compares or checks the same representation."""
+SAS-style attributes, so that every tool compares or checks the same representation.
+
+Text encoding: a declared one, else detected. XPT and CSV files carry no encoding, and sponsors'
+files are often Windows-1252 ("é", the typographic apostrophe "’"), so UTF-8 is tried first and
+then cp1252; the encoding used is in `DatasetMeta.encoding`. A file that decodes with neither (or
+not with the declared encoding) is an InputError naming it. SAS7BDAT files declare their own
+encoding, which is used first; Parquet is UTF-8 by definition, Dataset-JSON by its standard.
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,8 +18,11 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 
+from submit.errors import InputError, Problem
+
 FORMATS = {".xpt": "xpt", ".sas7bdat": "sas7bdat", ".csv": "csv", ".json": "dataset-json",
            ".ndjson": "dataset-json", ".parquet": "parquet"}
+DETECTED_ENCODINGS = ("utf-8", "cp1252")  # tried in this order when none is declared
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,7 @@ class DatasetMeta:
     variables: dict[str, VariableMeta] = field(default_factory=dict)
     source: str = ""
     format: str = ""
+    encoding: str = ""  # the text encoding the file was read with ("" when the format fixes it)
 
 
 def dataset_format(path: str | Path) -> str:
@@ -47,11 +59,35 @@ def sas_format(name: str | None) -> str:
     return name + "." if name and "." not in name else name
 
 
-def _sas(path: Path, fmt: str, as_text: bool) -> tuple[pd.DataFrame, DatasetMeta]:
+def _undecodable(path: Path, tried: tuple[str, ...], declared: bool) -> InputError:
+    hint = ("the file is not in the declared encoding" if declared else
+            "give its encoding (e.g. --encoding latin-1)")
+    return InputError(f"cannot decode the text of {path.name}", [Problem(
+        str(path), f"not readable as {' or '.join(tried)}: {hint}")])
+
+
+def _decoded(path: Path, read, encoding: str | None):
+    """`read(encoding)` with the declared encoding, else with each of DETECTED_ENCODINGS until one
+    decodes; returns (result, encoding used). The first detection attempt is `read(None)`, the
+    reader's own default (UTF-8, or for SAS7BDAT the encoding the file declares)."""
+    tried = (encoding,) if encoding else DETECTED_ENCODINGS
+    for i, candidate in enumerate(tried):
+        try:
+            return read(None if i == 0 and not encoding else candidate), candidate
+        except (UnicodeDecodeError, pyreadstat.ReadstatError) as exc:
+            if isinstance(exc, pyreadstat.ReadstatError) and "encoding" not in str(exc):
+                raise  # not a decoding problem
+    raise _undecodable(path, tried, bool(encoding))
+
+
+def _sas(path: Path, fmt: str, as_text: bool, encoding: str | None) -> tuple[pd.DataFrame, DatasetMeta]:
     reader = pyreadstat.read_xport if fmt == "xpt" else pyreadstat.read_sas7bdat
     # Dates stay as numbers here when as_text is False (SAS days since 1960) unless formatted;
     # pyreadstat converts date-formatted numerics to datetime objects.
-    df, meta = reader(str(path), disable_datetime_conversion=as_text)
+    (df, meta), used = _decoded(path, lambda enc: reader(str(path), disable_datetime_conversion=as_text,
+                                                         encoding=enc), encoding)
+    if fmt == "sas7bdat" and used == "utf-8" and not encoding:
+        used = meta.file_encoding or used  # what the file declares and pyreadstat applied
     widths = meta.variable_storage_width or {}
     variables = {
         name: VariableMeta(
@@ -65,7 +101,7 @@ def _sas(path: Path, fmt: str, as_text: bool) -> tuple[pd.DataFrame, DatasetMeta
     }
     name = (meta.table_name or path.stem).strip()
     return df, DatasetMeta(name=name, label=meta.file_label or "", variables=variables,
-                           source=str(path), format=fmt)
+                           source=str(path), format=fmt, encoding=used)
 
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -82,8 +118,11 @@ def _sas_number(values: pd.Series, data_type: str) -> pd.Series:
     return (stamps - SAS_EPOCH) / unit
 
 
-def _dataset_json_document(path: Path) -> tuple[list[dict], list[list], str | None, str]:
-    text = path.read_text(encoding="utf-8")
+def _dataset_json_document(path: Path, encoding: str) -> tuple[list[dict], list[list], str | None, str]:
+    try:
+        text = path.read_text(encoding=encoding)
+    except UnicodeDecodeError:
+        raise _undecodable(path, (encoding,), True) from None
     if path.suffix.lower() == ".ndjson":  # Dataset-JSON 1.1 NDJSON: metadata line, then one row a line
         lines = [line for line in text.splitlines() if line.strip()]
         doc = json.loads(lines[0])
@@ -98,8 +137,9 @@ def _dataset_json_document(path: Path) -> tuple[list[dict], list[list], str | No
     return columns, [r[1:] for r in group.get("itemData", [])], group.get("name"), group.get("label", "")
 
 
-def _dataset_json(path: Path, as_text: bool) -> tuple[pd.DataFrame, DatasetMeta]:
-    columns, rows, name, label = _dataset_json_document(path)
+def _dataset_json(path: Path, as_text: bool, encoding: str | None) -> tuple[pd.DataFrame, DatasetMeta]:
+    encoding = encoding or "utf-8"  # Dataset-JSON is UTF-8 by its standard
+    columns, rows, name, label = _dataset_json_document(path, encoding)
     names = [c["name"] for c in columns]
     df = pd.DataFrame(rows, columns=names)
     variables = {}
@@ -115,27 +155,46 @@ def _dataset_json(path: Path, as_text: bool) -> tuple[pd.DataFrame, DatasetMeta]
             name=c["name"], type="num" if numeric else "char", length=c.get("length"),
             label=c.get("label", ""), format=sas_format(c.get("displayFormat")))
     return df, DatasetMeta(name=name or path.stem, label=label, variables=variables,
-                           source=str(path), format="dataset-json")
+                           source=str(path), format="dataset-json", encoding=encoding)
 
 
-def read_dataset(path: str | Path, as_text: bool = False) -> tuple[pd.DataFrame, DatasetMeta]:
-    """Return the data and its attributes. `as_text` reads CSV cells as strings, untouched
-    (empty cells become ""), and leaves SAS dates as numbers (Dataset-JSON dates whose targetDataType
-    is "integer" become those numbers too), for callers that check types themselves or compare with SAS."""
-    path = Path(path)
-    fmt = dataset_format(path)
-    if fmt in ("xpt", "sas7bdat"):
-        return _sas(path, fmt, as_text)
-    if fmt == "dataset-json":
-        return _dataset_json(path, as_text)
-    if fmt == "parquet":
-        df = pd.read_parquet(path)
-    elif as_text:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    else:
-        df = pd.read_csv(path, encoding="utf-8")
+def _untyped(df: pd.DataFrame, path: Path, fmt: str, encoding: str = "") -> tuple[pd.DataFrame, DatasetMeta]:
+    """Attributes of a format that stores none but the type."""
     variables = {
         str(c): VariableMeta(name=str(c), type="num" if pd.api.types.is_numeric_dtype(df[c]) else "char")
         for c in df.columns
     }
-    return df, DatasetMeta(name=path.stem, variables=variables, source=str(path), format=fmt)
+    return df, DatasetMeta(name=path.stem, variables=variables, source=str(path), format=fmt, encoding=encoding)
+
+
+def _parquet(path: Path, as_text: bool, encoding: str | None) -> tuple[pd.DataFrame, DatasetMeta]:
+    return _untyped(pd.read_parquet(path), path, "parquet")  # Parquet text is UTF-8 by definition
+
+
+def _csv(path: Path, as_text: bool, encoding: str | None) -> tuple[pd.DataFrame, DatasetMeta]:
+    options = {"dtype": str, "keep_default_na": False} if as_text else {}
+    df, used = _decoded(path, lambda enc: pd.read_csv(path, encoding=enc or "utf-8", **options), encoding)
+    return _untyped(df, path, "csv", used)
+
+
+READERS = {"xpt": lambda path, as_text, encoding: _sas(path, "xpt", as_text, encoding),
+           "sas7bdat": lambda path, as_text, encoding: _sas(path, "sas7bdat", as_text, encoding),
+           "dataset-json": _dataset_json, "parquet": _parquet, "csv": _csv}
+
+
+def read_dataset(path: str | Path, as_text: bool = False,
+                 encoding: str | None = None) -> tuple[pd.DataFrame, DatasetMeta]:
+    """Return the data and its attributes. `as_text` reads CSV cells as strings, untouched
+    (empty cells become ""), and leaves SAS dates as numbers (Dataset-JSON dates whose targetDataType
+    is "integer" become those numbers too), for callers that check types themselves or compare with SAS.
+    `encoding` declares the text encoding (a Python/iconv name such as "cp1252" or "latin-1");
+    None detects it (see the module doc)."""
+    path = Path(path)
+    fmt = dataset_format(path)
+    if encoding:
+        try:
+            encoding = codecs.lookup(encoding).name  # one spelling for Python and iconv: "latin-1" -> "iso8859-1"
+        except LookupError:
+            raise InputError(f"unknown text encoding {encoding!r}", [Problem(
+                str(path), f"{encoding!r} is not an encoding name (e.g. utf-8, cp1252, latin-1)")]) from None
+    return READERS[fmt](path, as_text, encoding)

@@ -78,6 +78,11 @@ class Specs:
     def has_simulator(self) -> bool:
         return self.simulation_file.is_file()
 
+    def has_specs(self, part: str) -> bool:
+        """Whether the study has the specs of a stage (`sdtm`, `adam`, `tlf`): its folder exists.
+        A build runs only the stages whose specs the study has."""
+        return (self.folder / part).is_dir()
+
     @cached_property
     def simulation(self):
         """The simulator's parameters (`simulation.yaml`); an InputError when the study has none."""

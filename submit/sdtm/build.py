@@ -23,7 +23,7 @@ log = logging.getLogger("submit.sdtm")
 
 @dataclass(frozen=True)
 class SdtmResult:
-    spec: Spec
+    spec: Spec | None  # None: an SDTM package taken as given, without SDTM specs
     domains: dict[str, pd.DataFrame]  # without the trace columns
     exceptions: pd.DataFrame
 

@@ -8,10 +8,10 @@ its raw dataset and row for the traceability report.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from submit.config import StudyConfig
+from submit.errors import InputError, Problem
 from submit.sdtm.algorithms import (DOMAIN_ALGORITHMS, VARIABLE_ALGORITHMS, DomainContext, Exceptions,
                                     SourceContext)
 from submit.sdtm.mapping import DomainMapping
@@ -64,21 +64,33 @@ def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFram
                          {} if cache is None else cache, subjects)
     for step in mapping.then:
         df = DOMAIN_ALGORITHMS[step.algorithm](df, dctx, **step.params)
-    return conform(df, spec, domain, exceptions)
+    return conform(df, spec, domain, exceptions, mapping.file)
 
 
-def conform(df: pd.DataFrame, spec: Spec, domain: str, exceptions: Exceptions) -> pd.DataFrame:
-    """Columns in spec order (missing ones empty), types as the spec says, records lacking a
-    required variable moved to the exceptions, sorted by the dataset keys."""
-    variables = spec.variables_of(domain)
+def with_spec_types(df: pd.DataFrame, variables) -> pd.DataFrame:
+    """The spec's variables typed as the spec says: text with None for missing (blank is missing),
+    numbers as float (NaN for missing)."""
     for v in variables:
-        if v.name not in df.columns:
-            df[v.name] = np.nan if not v.is_char else None
         if v.is_char:
             col = df[v.name].astype(object)
             df[v.name] = col.where(col.notna() & (col.astype(str) != ""), None)
         else:
             df[v.name] = pd.to_numeric(df[v.name], errors="coerce").astype(float)
+    return df
+
+
+def conform(df: pd.DataFrame, spec: Spec, domain: str, exceptions: Exceptions, mapping_file: str) -> pd.DataFrame:
+    """Columns in spec order, types as the spec says, records lacking a required variable moved to
+    the exceptions, sorted by the dataset keys. A spec variable the mapping does not compute is an
+    error (an always-empty variable is mapped explicitly, e.g. `{hardcode: {value: null}}`), so
+    that nothing reaches the XPT by accident."""
+    variables = spec.variables_of(domain)
+    absent = [v.name for v in variables if v.name not in df.columns]
+    if absent:
+        raise InputError(f"{domain}: the mapping computes no value for {len(absent)} variable(s) of the spec",
+                         [Problem(mapping_file, f"{domain}.{name} is in the spec but no algorithm maps it", key=name)
+                          for name in absent])
+    df = with_spec_types(df, variables)
     missing = pd.Series(False, index=df.index)
     for v in variables:
         if v.mandatory:

@@ -23,9 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
-from submit.dataset_io import DatasetMeta, VariableMeta, read_dataset
+from submit.dataset_io import DatasetMeta, read_dataset
 from submit.errors import InputError, Problem
 from submit.qc.validate.define_xml import DefineError, read_define
 from submit.qc.validate.metadata import Metadata, from_spec
@@ -115,6 +114,7 @@ class Package:
     sdtm: Part | None
     adam: Part | None
     is_root: bool  # a whole package (not one dataset folder): package-level rules apply
+    standards: tuple[str, ...] = ("SDTM", "ADaM")  # what the package must hold (a study with SDTM specs alone: SDTM)
     extensible: dict[str, bool] = field(default_factory=dict)  # CDISC CT: NCI codelist code -> extensible
 
     def parts(self) -> list[Part]:
@@ -154,28 +154,15 @@ def _xpt_version(path: Path) -> int | None:
     return 5 if head == XPT_V5_HEADER else 8 if head == XPT_V8_HEADER else None
 
 
-def _read_latin1(path: Path) -> tuple[pd.DataFrame, DatasetMeta]:
-    """An XPT file whose bytes are not UTF-8, decoded one byte per character (Latin-1 maps every
-    byte), with the attributes `read_dataset` gives."""
-    df, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True, encoding="latin1")
-    widths, labels = meta.variable_storage_width or {}, meta.column_names_to_labels or {}
-    types = meta.readstat_variable_types
-    variables = {name: VariableMeta(name=name, type="char" if types.get(name) == "string" else "num",
-                                    length=widths.get(name), label=labels.get(name) or "")
-                 for name in df.columns}
-    return df, DatasetMeta(name=(meta.table_name or path.stem).strip(), label=meta.file_label or "",
-                           variables=variables, source=str(path), format="xpt")
-
-
 def read_part(standard: str, folder: Path, label: str = "") -> Part:
     part = Part(standard, folder, label)
     for path in _xpt_files(folder):
         try:
             version = _xpt_version(path)
             try:
-                df, meta = read_dataset(path, as_text=True)
-            except UnicodeDecodeError:  # not UTF-8: read byte for byte, the ASCII rule reports the values
-                df, meta = _read_latin1(path)
+                df, meta = read_dataset(path, as_text=True)  # UTF-8, else cp1252
+            except InputError:  # neither: read byte for byte, the ASCII rule reports the values
+                df, meta = read_dataset(path, as_text=True, encoding="latin-1")
         except Exception as exc:  # any reader failure is a finding about the file, not a crash
             part.unreadable[path] = f"{type(exc).__name__}: {exc}".replace(str(path), path.name)
             continue
@@ -248,7 +235,7 @@ def ct_extensibility(ct_version: str | None) -> dict[str, bool]:
 
 
 def read_package(root: Path, *, sdtm_spec: Path | None = None, adam_spec: Path | None = None,
-                 ct_version: str | None = None) -> Package:
+                 ct_version: str | None = None, standards: tuple[str, ...] = ("SDTM", "ADaM")) -> Package:
     root = Path(root)
     sdtm_folder, adam_folder, is_root = find_folders(root)
 
@@ -259,7 +246,7 @@ def read_package(root: Path, *, sdtm_spec: Path | None = None, adam_spec: Path |
     adam = read_part("ADaM", adam_folder, label(adam_folder)) if adam_folder else None
     version = ct_version or next((p.define.ct_version for p in (sdtm, adam) if p and p.define and p.define.ct_version),
                                  None)
-    package = Package(Path(root), sdtm, adam, is_root, ct_extensibility(version))
+    package = Package(Path(root), sdtm, adam, is_root, standards, ct_extensibility(version))
     for part, spec_folder in ((sdtm, sdtm_spec), (adam, adam_spec)):
         if part is not None:
             attach_metadata(part, load_spec_metadata(spec_folder, ct_version), package.extensible)

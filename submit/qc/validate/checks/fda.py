@@ -15,6 +15,8 @@ def _part(ctx: Context, standard: str):
     part = {"SDTM": ctx.package.sdtm, "ADaM": ctx.package.adam}[standard]
     if part is None and not ctx.package.is_root:
         raise Skipped(f"one dataset folder validated, not a package: no {standard} expected")
+    if part is None and standard not in ctx.package.standards:
+        raise Skipped(f"the study has no {standard} specs: no {standard} expected")
     return part
 
 
