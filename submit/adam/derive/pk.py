@@ -117,8 +117,8 @@ def derive_vars_infusion_timing(df: pd.DataFrame, ctx, time: str, new_vars: dict
                                 min_gap_hours: float = 1.0, filter: dict | None = None) -> pd.DataFrame:
     """Where each record's datetime `time` falls in the subject's infusions (see the module
     docstring; `cycle_days` is the planned cycle length, infusion and treatment-free days, which
-    ends the window of a phase's last cycle). `new_vars` maps roles to new variable names, each optional: phase (EXCAT), cycle
-    (ordinal within the phase), visit / visitn ("`phases[EXCAT].visit` n", `visitn` + n; outside
+    ends the window of a phase's last cycle). `new_vars` maps roles to new variable names, each
+    optional: phase (EXCAT), cycle (ordinal within the phase), visit / visitn ("`phases[EXCAT].visit` n", `visitn` + n; outside
     every cycle `before` or `after`, each {visit, visitn}), dose / dose_unit / step (of the segment
     running), step_start (start of the run: the dose step, or its resumption after an
     interruption), cycle_start (first infusion start of the cycle), from_cycle / from_step (hours
