@@ -268,3 +268,18 @@ def test_conform_refuses_undeclared_variables_and_duplicate_keys(default_adam):
         conform(adtte.assign(EXTRA=1), spec, "ADTTE", "adtte.yaml")
     with pytest.raises(Exception, match="share their keys"):
         conform(pd.concat([adtte, adtte.head(1)]), spec, "ADTTE", "adtte.yaml")
+
+
+def test_screening_marrow_is_pre_treatment_only_where_the_pipeline_says_so(study):
+    """Which visit is screening is the pipeline's `screening` filter, not a VISITNUM the code knows."""
+    lb = pd.DataFrame({"USUBJID": "S1", "LBTESTCD": "BLASTCE", "LBSEQ": [1.0, 2.0], "LBLNKGRP": ["M1", "M2"],
+                       "LBSTRESN": [80.0, 3.0], "LBDTC": ["", "2011-02-01"], "VISIT": ["SCREENING", "CYCLE 1 DAY 29"],
+                       "VISITNUM": [1.0, 129.0]})
+    tu = pd.DataFrame(columns=["USUBJID", "TUTESTCD", "TULNKGRP", "TUSTRESC", "TUDTC", "TUSEQ"])
+    ctx = AdamContext(sdtm={"LB": lb, "TU": tu}, study=study,
+                      adam={"ADSL": pd.DataFrame({"USUBJID": ["S1"], "TRTSDT": [pd.Timestamp("2011-01-04")]})})
+    args = dict(marrow={"filter": {"LBTESTCD": "BLASTCE"}, "paramcd": "BMBLAST", "param": "Marrow blasts"},
+                emd={"domain": "TU", "filter": {}, "paramcd": "EMD", "param": "EMD", "link": "TULNKGRP"}, blood=[])
+    derive = DERIVATIONS["derive_param_bm_components"]
+    assert derive(pd.DataFrame(), ctx, **args).AVISITN.tolist() == [1.0, 129.0]  # undated: kept
+    assert derive(pd.DataFrame(), ctx, screening={"VISITNUM": 1}, **args).AVISITN.tolist() == [129.0]

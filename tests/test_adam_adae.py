@@ -208,7 +208,7 @@ def test_window_ends_on_day_30_and_later_phase_wins_an_overlap(study):
     ctx = ctx_of(study, EX_TWO_PHASES)
     df = pd.DataFrame({"USUBJID": "S1", "ASTDT": [D("2010-12-31"), D("2011-01-01"), D("2011-02-19"),
                                                   D("2011-02-20"), D("2011-04-19"), D("2011-04-20"), pd.NaT]})
-    out = run("derive_vars_trtemfl", df, ctx, date="ASTDT", otherwise="FOLLOW-UP")
+    out = run("derive_vars_trtemfl", df, ctx, date="ASTDT", end_window_days=30, otherwise="FOLLOW-UP")
     assert values(out.TRTEMFL) == [None, "Y", "Y", "Y", "Y", None, "Y"]
     # 2011-02-19 is in the core window (01-29 + 30 = 02-28); from 02-20 the retreatment window wins.
     assert values(out.APHASE) == [None, "CORE STUDY", "CORE STUDY", "RETREATMENT", "RETREATMENT", "FOLLOW-UP",
@@ -222,7 +222,7 @@ def test_missing_start_is_emergent_unless_it_ended_before_treatment(study):
     ctx = ctx_of(study, EX_TWO_PHASES)
     df = pd.DataFrame({"USUBJID": ["S1", "S1", "S1", "S2"], "ASTDT": pd.NaT,
                        "AENDT": [D("2010-12-31"), D("2011-01-01"), pd.NaT, pd.NaT]})
-    out = run("derive_vars_trtemfl", df, ctx, date="ASTDT", end_date="AENDT")
+    out = run("derive_vars_trtemfl", df, ctx, date="ASTDT", end_window_days=30, end_date="AENDT")
     assert values(out.TRTEMFL) == [None, "Y", "Y", None]  # S2 was never treated
 
 

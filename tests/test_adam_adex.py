@@ -176,7 +176,7 @@ def test_only_gaps_longer_than_an_hour_are_interruptions(study):
         pd.DataFrame(), ctx, measures={"N": "interruptions", "D": "duration_days", "C": "cycles_started",
                                        "I": "dose_intensity"},
         phases=[{"value": "CORE STUDY", "cycle_visit": "CYCLE", "total_visit": "TOTAL", "visitn": 0}],
-        overall_visit="ALL")
+        overall_visit="ALL", dose_plan="cohorts", infusion_days=28)
     got = out.set_index(["PARAMCD", "AVISIT"]).AVAL
     assert (got["N", "CYCLE 1"], got["N", "CYCLE 2"], got["N", "ALL"]) == (1, 0, 1)
     assert got["D", "CYCLE 2"] == 8 and got["C", "ALL"] == 2 and ("C", "CYCLE 1") not in got.index

@@ -15,6 +15,7 @@ from submit.adam.build import build_adam
 from submit.adam.context import AdamContext
 from submit.adam.derive.labs import blq_category
 from submit.adam.registry import DERIVATIONS
+from submit.errors import InputError
 
 from conftest import ADAM_DIR, SDTM_DIR, SPECS
 
@@ -165,15 +166,21 @@ def test_result_categories_at_the_limits():
 def test_blq_imputations(study):
     df = pd.DataFrame({"USUBJID": "A", "R": ["<LOD", "<LLOQ", "125", "300"], "CAT": "C"})
     ctx = AdamContext(sdtm={}, study=study)
-    half = DERIVATIONS["derive_vars_blq"](df, ctx, result="R", limits="cytokine", below_lod="LOD/2", below_lloq="LLOQ/2")
+    half = DERIVATIONS["derive_vars_blq"](df, ctx, result="R", limits={"lod": 20, "lloq": 125}, below_lod="LOD/2",
+                                         below_lloq="LLOQ/2")
     assert list(half.AVAL) == [10, 62.5, 125, 300] and list(half.ALOD) == [20] * 4
-    pk = DERIVATIONS["derive_vars_blq"](df.assign(R=["<3", "<50", "50", "49.9"]), ctx, result="R", limits="pk",
+    pk = DERIVATIONS["derive_vars_blq"](df.assign(R=["<3", "<50", "50", "49.9"]), ctx, result="R",
+                                        limits={"lod": 3, "lloq": 50},
                                         below_lod=0, below_lloq=None)
     assert np.array_equal(pk.AVAL, [0, np.nan, 50, np.nan], equal_nan=True)
     assert list(pk.AVALCAT1) == ["<LOD", "<LLOQ", ">=LLOQ", "<LLOQ"]
-    skipped = DERIVATIONS["derive_vars_blq"](df.assign(AVAL=1.0), ctx, result="R", limits="cytokine",
-                                             filter={"CAT": "other"})
+    skipped = DERIVATIONS["derive_vars_blq"](df.assign(AVAL=1.0), ctx, result="R",
+                                             limits={"lod": 20, "lloq": 125}, filter={"CAT": "other"})
     assert (skipped.AVAL == 1).all() and skipped.AVALCAT1.isna().all()
+    for bad in ({"lod": 50, "lloq": 3}, {"lod": 3}, "pk", {"lod": 3, "lloq": 50, "unit": "pg/mL"}):
+        with pytest.raises(InputError) as err:
+            DERIVATIONS["derive_vars_blq"](df, ctx, result="R", limits=bad)
+        assert err.value.problems[0].key == "limits"
 
 
 def test_peak_prefers_a_measured_value_to_an_equal_imputed_one_then_the_earliest(study):

@@ -244,7 +244,7 @@ def test_dose_in_force_steps_interruptions_and_windows(study):
              "2020-02-05T08:00", "2020-03-01T08:00"]
     df = pd.DataFrame({"USUBJID": "A", "ADTM": clock(pd.Series(times))})
     out = DERIVATIONS["derive_vars_infusion_timing"](
-        df, ctx, time="ADTM", phases={"CORE STUDY": {"visit": "CYCLE", "visitn": 0}},
+        df, ctx, time="ADTM", phases={"CORE STUDY": {"visit": "CYCLE", "visitn": 0}}, cycle_days=42,
         before={"visit": "SCREENING", "visitn": 0}, after={"visit": "FOLLOW-UP", "visitn": 99},
         new_vars={"visit": "AVISIT", "dose": "DOSEA", "step": "DOSESTPN", "step_start": "STPSTDTM",
                   "from_cycle": "ARRLT", "from_step": "ASRLT"})

@@ -330,8 +330,10 @@ def test_codelist_from_ct_subset_keeps_the_given_order(ct):
         codelist_from_ct("C00000", ct=ct)
 
 
-def test_default_ct_is_the_study_configurations():
-    assert codelist_from_ct("SEX", ["M"]).terms == (Term("M", "C20197", "Male", 1),)
+def test_codelist_from_ct_takes_the_callers_ct_version(ct):
+    with pytest.raises(TypeError):  # no default study's CT behind the caller's back
+        codelist_from_ct("SEX", ["M"])
+    assert codelist_from_ct("SEX", ["M"], ct=ct).terms == (Term("M", "C20197", "Male", 1),)
 
 
 def test_adam_ct_is_loaded_beside_sdtm_ct(ct):

@@ -151,9 +151,7 @@ def hardcode(ctx: SourceContext, value) -> pd.Series:
 @variable_algorithm
 def study_value(ctx: SourceContext, key: str) -> pd.Series:
     """A value of the study configuration, e.g. `study.id`."""
-    value = ctx.study
-    for part in key.split("."):
-        value = getattr(value, part)
+    value = ctx.study.require(key, f"mapping of {ctx.domain}.{ctx.target}: study_value")
     return pd.Series(str(value), index=ctx.rows.index, dtype=object)
 
 
@@ -271,7 +269,8 @@ def arm(ctx: SourceContext, field: str, raw: str = "cohort", column: str = "COHO
     configuration; with `only_if_in`, only for subjects with records there (the actual arm)."""
     if field not in ("armcd", "label"):
         raise InputError(f"Mapping of {ctx.domain}.{ctx.target}", [Problem("mapping", f"arm: field must be armcd or label, not {field!r}")])
-    table = {c.code: getattr(c, field) for c in ctx.study.cohorts}
+    cohorts = ctx.study.require("cohorts", f"mapping of {ctx.domain}.{ctx.target}: arm")
+    table = {c.code: getattr(c, field) for c in cohorts}
     cohort = ctx.column(subject or ctx.subject_of()).map(_per_subject(ctx, raw, column, subject))
     out = cohort.astype(str).map(table).where(cohort.notna())
     if only_if_in is not None:
@@ -282,7 +281,8 @@ def arm(ctx: SourceContext, field: str, raw: str = "cohort", column: str = "COHO
 @variable_algorithm
 def site_attribute(ctx: SourceContext, attribute: str, column: str = "SITEID") -> pd.Series:
     """An attribute of the subject's site from the study configuration (e.g. its country)."""
-    table = {site.id: getattr(site, attribute) for site in ctx.study.sites}
+    sites = ctx.study.require("sites", f"mapping of {ctx.domain}.{ctx.target}: site_attribute")
+    table = {site.id: getattr(site, attribute) for site in sites}
     return ctx.column(column).astype(str).map(table).astype(object)
 
 

@@ -31,12 +31,31 @@ class Extract:
     boundary_cases: pd.DataFrame  # case, SUBJID, VISIT, description
 
 
+# What the simulator reads of study.yaml beyond identity, standards and the cut-off: the optional
+# design blocks of a cohort / dose-step infusion study like MT103-206.
+NEEDS = ("sites", "treatment", "cohorts", "schedule", "lab_limits", "dates.first_patient_dosed",
+         "dates.last_patient_dosed")
+
+
+def check_design(study: StudyConfig) -> None:
+    """An InputError naming every key of NEEDS the study configuration lacks, all at once."""
+    problems = []
+    for key in NEEDS:
+        try:
+            study.require(key, "the simulator")
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError("The simulator needs design blocks that the study configuration lacks", problems)
+
+
 def simulate_study(study: StudyConfig, params: SimulationParams, n_subjects: int = 36,
                    seed: int = DEFAULT_SEED) -> Extract:
     """The raw extract of `n_subjects` drawn with the calibration `params` (the study folder's
     simulation.yaml, `Specs.simulation`)."""
     from submit.simulate.extract import build_extract
 
+    check_design(study)
     return build_extract(study, params, n_subjects, np.random.default_rng(seed))
 
 

@@ -21,7 +21,6 @@ import pandas as pd
 
 import submit
 from submit.errors import InputError, Problem
-from submit.project import Specs, default_specs_dir
 from submit.spec.model import Codelist, Term
 
 CT_ENV = "SUBMIT_CT"
@@ -98,21 +97,16 @@ def load_terminology(version: str, folder: Path | None = None) -> Terminology:
     return _load(Path(folder or ct_folder()).resolve(), version)
 
 
-def default_terminology() -> Terminology:
-    """The CT version of the default study configuration (`standards.ct`)."""
-    return load_terminology(Specs(default_specs_dir()).study.standards.ct)
-
-
 def codelist_from_ct(c_code: str, values: Sequence[str] | None = None, id: str | None = None,
-                     *, ct: Terminology | None = None) -> Codelist:
+                     *, ct: Terminology) -> Codelist:
     """A spec codelist from CT: every term, or the given submission values in the given order.
 
     `c_code` may also be the codelist's submission value ("SEX"). The id defaults to that submission
-    value. Decodes are the NCI preferred terms, which is what Pinnacle 21 puts in Decoded Value and
+    value. `ct` is the study's CT version (`load_terminology(study.standards.ct)`): no study is
+    assumed. Decodes are the NCI preferred terms, which is what Pinnacle 21 puts in Decoded Value and
     define.xml shows as the Decode of a CDISC term. Unknown values raise KeyError naming them all:
     sponsor extensions are added explicitly (Term(..., extended=True)), never guessed from a typo.
     """
-    ct = ct or default_terminology()
     code = ct.codelist_code(c_code)
     header = ct.codelists.loc[code]
     terms = ct.terms[ct.terms["codelist"] == code]

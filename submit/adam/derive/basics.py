@@ -187,12 +187,8 @@ def derive_vars_supp(df: pd.DataFrame, ctx, supp: str, qnams: dict, idvar: str |
 
 @derivation
 def derive_var_study_value(df: pd.DataFrame, ctx, new: str, key: str) -> pd.DataFrame:
-    """`new` = a value of the study configuration (dotted `key`, e.g. dates.cutoff); dates stay dates."""
-    value = ctx.study
-    for part in key.split("."):
-        if not hasattr(value, part):
-            raise bad_argument("derive_var_study_value", "key", f"{key!r} is not in the study configuration")
-        value = getattr(value, part)
+    """`new` = a value of the study configuration (dotted `key`, e.g. dates.data_cutoff); dates stay dates."""
+    value = ctx.study.require(key, "derive_var_study_value")
     out = df.copy()
     out[new] = pd.Timestamp(value) if hasattr(value, "isoformat") and not isinstance(value, str) else value
     return out

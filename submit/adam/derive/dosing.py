@@ -12,10 +12,33 @@ import pandas as pd
 from submit.adam.derive.basics import select
 from submit.adam.derive.dates import dtc_to_datetime
 from submit.adam.registry import bad_argument, derivation
-from submit.config import DoseStep, StudyConfig
+from submit.config import Cohort, DoseStep, StudyConfig
 from submit.errors import DataCheckError, Problem
 
 DAY = pd.Timedelta(days=1)
+DOSE_PLANS = ("cohorts",)  # the study.yaml blocks that hold each cohort's dose steps
+
+
+def cohort_dose_plan(ctx, fn: str, ref: str | None) -> tuple[Cohort, ...]:
+    """The cohorts and their dose steps of the study.yaml block a derivation names in its
+    `dose_plan` parameter; an error naming the step's parameter or the missing study.yaml key."""
+    if ref is None:
+        raise bad_argument(fn, "dose_plan", f"is needed here: the study.yaml block of the cohorts' dose steps "
+                                            f"({', '.join(DOSE_PLANS)})")
+    if ref not in DOSE_PLANS:
+        raise bad_argument(fn, "dose_plan", f"{ref!r} is not a dose-step block of the study configuration "
+                                            f"(known: {', '.join(DOSE_PLANS)})")
+    return ctx.study.require(ref, f"{fn} (dose_plan: {ref})")
+
+
+def check_cohorts(fn: str, arm: str, arms: pd.Series, cohorts: tuple[Cohort, ...]) -> None:
+    """Every subject of `arms` (the ADSL variable `arm` by USUBJID, one per subject) is in one of
+    `cohorts` by its ARMCD."""
+    lost = arms[~arms.isin({c.armcd for c in cohorts})].sort_index()
+    if len(lost):
+        raise DataCheckError(f"{fn}: {len(lost)} subject(s) without a cohort of the study configuration",
+                             [Problem("ADSL", f"{arm}={v if pd.notna(v) else None!r} is not a cohort ARMCD", key=u)
+                              for u, v in lost.items()])
 
 
 def infusion_segments(ex: pd.DataFrame, study: StudyConfig, phase: str = "EXCAT",
@@ -54,19 +77,21 @@ MEASURES = ("duration_days", "cycles_started", "cumulative_dose", "planned_dose"
 PER_CYCLE = ("duration_days", "cumulative_dose", "planned_dose", "dose_intensity", "interruptions")
 
 
-def _per_cycle(seg: pd.DataFrame, cohorts: pd.Series, study: StudyConfig, min_gap_hours: float) -> pd.DataFrame:
+def _per_cycle(seg: pd.DataFrame, arms: pd.Series, plan_of: tuple[Cohort, ...] | None, infusion_days: int | None,
+               min_gap_hours: float) -> pd.DataFrame:
     """Exposure of each started cycle: first start, last end, days infused, dose given, dose
-    planned by the cohort's schedule (`cycle1` for the first cycle of a phase, `later` after it)
-    and interruptions (gaps longer than `min_gap_hours` between consecutive segments)."""
+    planned by the cohort's steps of `plan_of` over `infusion_days` (`cycle1` for the first cycle of
+    a phase, `later` after it; none without a plan) and interruptions (gaps longer than
+    `min_gap_hours` between consecutive segments)."""
     by = ["USUBJID", "PHASE", "CYCLEN"]
     gap = seg["START"] - seg.groupby(by)["END"].shift()
     seg = seg.assign(_dose=seg["DOSE"] * seg["DAYS"], _gap=(gap > pd.Timedelta(hours=min_gap_hours)).astype(int))
     cyc = seg.groupby(by, sort=True).agg(CYCLE=("CYCLE", "first"), START=("START", "min"), END=("END", "max"),
                                          duration_days=("DAYS", "sum"), cumulative_dose=("_dose", "sum"),
                                          interruptions=("_gap", "sum")).reset_index()
-    plan = {(c.armcd, True): planned_cycle_dose(c.cycle1, study.treatment.infusion_days) for c in study.cohorts}
-    plan |= {(c.armcd, False): planned_cycle_dose(c.later, study.treatment.infusion_days) for c in study.cohorts}
-    arm = cyc["USUBJID"].map(cohorts)
+    plan = {(c.armcd, first): planned_cycle_dose(steps, infusion_days)
+            for c in plan_of or () for first, steps in ((True, c.cycle1), (False, c.later))}
+    arm = cyc["USUBJID"].map(arms)
     key = pd.Series(list(zip(arm, cyc["CYCLEN"] == 1)), index=cyc.index)
     cyc["planned_dose"] = key.map(plan).astype(float)
     cyc["cycles_started"] = 1
@@ -76,6 +101,7 @@ def _per_cycle(seg: pd.DataFrame, cohorts: pd.Series, study: StudyConfig, min_ga
 @derivation
 def derive_param_exposure(df: pd.DataFrame, ctx, measures: dict, phases: list[dict], overall_visit: str,
                           overall_visitn: int = 999, min_gap_hours: float = 1.0, arm: str = "ACTARMCD",
+                          dose_plan: str | None = None, infusion_days: int | None = None,
                           filter: dict | None = None) -> pd.DataFrame:
     """Exposure records per subject: one per measure and cycle, per phase and overall.
 
@@ -83,8 +109,10 @@ def derive_param_exposure(df: pd.DataFrame, ctx, measures: dict, phases: list[di
     values) as `{value, cycle_visit, total_visit, visitn}`: a cycle record has AVISIT
     "`cycle_visit` n" and AVISITN `visitn` + n, the phase total AVISIT `total_visit` and AVISITN
     `visitn` + 99; the total over all phases has `overall_visit` / `overall_visitn`. Cycles started
-    has no per-cycle record (it would always be 1). The cohort (for the planned dose) is the ADSL
-    variable `arm`, matched to the study configuration's cohort ARMCD. Output variables: USUBJID,
+    has no per-cycle record (it would always be 1). The planned dose (planned_dose, dose_intensity)
+    needs `dose_plan` (the study.yaml block of the cohorts' dose steps, e.g. cohorts) and
+    `infusion_days` (the last step runs to the end of the infusion); the subject's cohort is the
+    ADSL variable `arm`, matched to the cohorts' ARMCD. Output variables: USUBJID,
     STUDYID, PARAMCD, AVAL, APHASE, AVISIT, AVISITN, ASTDTM, AENDTM (first infusion start and last
     infusion end of the record's span) and their dates ASTDT, AENDT."""
     fn = "derive_param_exposure"
@@ -103,15 +131,16 @@ def derive_param_exposure(df: pd.DataFrame, ctx, measures: dict, phases: list[di
     adsl = ctx.adsl.set_index("USUBJID")
     if arm not in adsl:
         raise bad_argument(fn, "arm", f"{arm!r} is not an ADSL variable")
-    cohorts = adsl[arm]
-    known = {c.armcd for c in ctx.study.cohorts}
-    treated = pd.Series(sorted(seg["USUBJID"].unique()))
-    lost = treated[~treated.map(cohorts).isin(known)]
-    if len(lost):
-        raise DataCheckError(f"{fn}: {len(lost)} treated subject(s) without a cohort of the study configuration",
-                             [Problem("ADSL", f"{arm}={cohorts.get(u)!r} is not a cohort ARMCD", key=u) for u in lost])
+    arms = adsl[arm]
+    plan_of = None
+    if {"planned_dose", "dose_intensity"} & set(measures.values()):
+        plan_of = cohort_dose_plan(ctx, fn, dose_plan)
+        if infusion_days is None or infusion_days < 1:
+            raise bad_argument(fn, "infusion_days", "is needed for the planned dose: a whole number of days >= 1")
+        treated = seg["USUBJID"].unique()
+        check_cohorts(fn, arm, arms.reindex(treated), plan_of)  # a treated subject has a planned dose
 
-    cyc = _per_cycle(seg, cohorts, ctx.study, min_gap_hours)
+    cyc = _per_cycle(seg, arms, plan_of, infusion_days, min_gap_hours)
     additive = ["duration_days", "cumulative_dose", "planned_dose", "interruptions", "cycles_started"]
     spans = {"START": "min", "END": "max"}
     phase = cyc.groupby(["USUBJID", "PHASE"]).agg({**dict.fromkeys(additive, "sum"), **spans}).reset_index()

@@ -68,20 +68,20 @@ def treatment_windows(ex: pd.DataFrame, phase_var: str, end_window_days: int) ->
 
 
 @derivation
-def derive_vars_trtemfl(df: pd.DataFrame, ctx, date: str, end_date: str | None = None, flag: str = "TRTEMFL",
-                        phase: str = "APHASE", phase_var: str = "EXCAT", end_window_days: int | None = None,
+def derive_vars_trtemfl(df: pd.DataFrame, ctx, date: str, end_window_days: int, end_date: str | None = None,
+                        flag: str = "TRTEMFL", phase: str = "APHASE", phase_var: str = "EXCAT",
                         otherwise: str | None = None, filter: dict | None = None) -> pd.DataFrame:
     """`flag` = Y when the date `date` lies in a treatment window of the subject, and `phase` the
     phase of that window. A window per phase (`phase_var` of EX, e.g. core study, retreatment)
-    runs from the date of its first infusion start to `end_window_days` (default: the study's
-    schedule.ae_follow_up_days) after the date of its last infusion end, both days included:
+    runs from the date of its first infusion start to `end_window_days` (the protocol's AE
+    follow-up, e.g. 30) after the date of its last infusion end, both days included:
     the end date is day 0, so an onset on day 30 after it is in, day 31 is not. Where two windows
     overlap the later-starting phase is taken; a date after the first infusion outside every
     window gets the phase `otherwise`. A missing `date` is counted as treatment-emergent
     (conservatively) unless `end_date` shows the event ended before the first infusion; its
     phase stays missing. Subjects without EX (`filter` applied) have no window."""
     fn = "derive_vars_trtemfl"
-    days = ctx.study.schedule.ae_follow_up_days if end_window_days is None else end_window_days
+    days = end_window_days
     if days < 0:
         raise bad_argument(fn, "end_window_days", f"must not be negative, got {days}")
     (onset,) = _dates(df, [date], fn, "date")

@@ -57,24 +57,32 @@ def _imputed(rule, lod: pd.Series, lloq: pd.Series, fn: str, arg: str) -> pd.Ser
     raise bad_argument(fn, arg, f"must be a number, null (excluded) or one of {', '.join(IMPUTATIONS)}; got {rule!r}")
 
 
+def _assay_limits(limits, fn: str) -> tuple[float, float]:
+    """(LOD, LLOQ) of a `limits` argument {lod, lloq}: positive numbers, LOD at most LLOQ."""
+    def positive(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+    ok = isinstance(limits, dict) and set(limits) == {"lod", "lloq"} and all(map(positive, limits.values()))
+    if not ok or limits["lod"] > limits["lloq"]:
+        raise bad_argument(fn, "limits", f"must be {{lod: x, lloq: y}} with 0 < x <= y, got {limits!r}")
+    return float(limits["lod"]), float(limits["lloq"])
+
+
 @derivation
-def derive_vars_blq(df: pd.DataFrame, ctx, result: str, limits: str, new: str = "AVAL", category: str = "AVALCAT1",
+def derive_vars_blq(df: pd.DataFrame, ctx, result: str, limits: dict, new: str = "AVAL", category: str = "AVALCAT1",
                     lod: str = "ALOD", lloq: str = "ALLOQ", below_lod=None, below_lloq=None,
                     filter: dict | None = None) -> pd.DataFrame:
     """For the records meeting `filter`: `category` = <LOD, <LLOQ or >=LLOQ of the character result
     `result`; `new` = the number for a quantified result, `below_lod` / `below_lloq` for the others
     (a number, LOD/2, LLOQ/2, LOD, LLOQ, or null: excluded). The limits are the variables `lod` and
-    `lloq` where present, else the study's assay limits `lab_limits.<limits>`; both are set on the
-    records. Other records keep `new` as it is."""
+    `lloq` where present, else the assay's `limits` ({lod, lloq}, in the result's unit); both are
+    set on the records. Other records keep `new` as it is."""
     fn = "derive_vars_blq"
-    assays = ctx.study.lab_limits
-    if not hasattr(assays, limits) or not hasattr(getattr(assays, limits), "lod"):
-        raise bad_argument(fn, "limits", f"{limits!r} is not an assay of lab_limits in the study configuration")
+    default_lod, default_lloq = _assay_limits(limits, fn)
     _need(df, [result], fn, "result", ctx.dataset or "the dataset")
-    assay = getattr(assays, limits)
     rows = select(df, filter, fn).index
     part = df.loc[rows]
-    lod_v, lloq_v = _limit(part, lod, assay.lod), _limit(part, lloq, assay.lloq)
+    lod_v, lloq_v = _limit(part, lod, default_lod), _limit(part, lloq, default_lloq)
     cat = blq_category(part[result], lod_v, lloq_v)
     number = pd.to_numeric(part[result].astype("string").str.strip(), errors="coerce").astype(float)
     value = number.where(cat == QUANTIFIED)
@@ -91,13 +99,13 @@ def derive_vars_blq(df: pd.DataFrame, ctx, result: str, limits: str, new: str = 
 
 
 @derivation
-def derive_vars_step_timepoints(df: pd.DataFrame, ctx, time: str = "ADTM", hours: list[float] | None = None,
+def derive_vars_step_timepoints(df: pd.DataFrame, ctx, hours: list[float], dose_plan: str, time: str = "ADTM",
                                 before_hours: float = 3.0, tpt: str = "ATPT", tptn: str = "ATPTN",
                                 tptref: str = "ATPTREF", nominal: str = "NRRLT", phase: str = "APHASE",
                                 cycle: str = "ACYCLE", visit: str = "AVISIT", arm: str = "ACTARMCD",
                                 filter: dict | None = None, ex_filter: dict | None = None) -> pd.DataFrame:
-    """Nominal time points of samples scheduled at `hours` (default: the study's
-    cytokine_hours_after_step; 0 = just before the step) after the start of each dose step, for
+    """Nominal time points of samples scheduled at `hours` (0 = just before the step) after the
+    start of each dose step (planned: the cohort's steps of the study.yaml block `dose_plan`), for
     records meeting `filter` whose data carry no time point. A sample's step is the last one of its
     cycle (`phase`, `cycle`) starting at most `before_hours` after it; its nominal hour is the
     nearest of `hours` to the actual offset (from `before_hours` before the step to half a spacing
@@ -107,7 +115,7 @@ def derive_vars_step_timepoints(df: pd.DataFrame, ctx, time: str = "ADTM", hours
     "`visit` INFUSION START"."""
     fn = "derive_vars_step_timepoints"
     _need(df, [time, phase, cycle, visit], fn, "time/phase/cycle/visit", ctx.dataset or "the dataset")
-    grid = np.array(sorted(hours if hours is not None else ctx.study.schedule.cytokine_hours_after_step), dtype=float)
+    grid = np.array(sorted(hours), dtype=float)
     if not len(grid):
         raise bad_argument(fn, "hours", "needs at least one hour")
     upper = grid[-1] + ((grid[-1] - grid[-2]) / 2 if len(grid) > 1 else before_hours)
@@ -129,7 +137,7 @@ def derive_vars_step_timepoints(df: pd.DataFrame, ctx, time: str = "ADTM", hours
     slot = np.searchsorted(edges, offset, side="right") - 1
     ok = (slot >= 0) & (slot < len(grid)) & (offset < upper)
     hit = hit[ok].assign(_h=grid[slot[ok]])
-    cohort, plan = _cohort_plan(ctx, fn, arm, hit["USUBJID"])
+    cohort, plan = _cohort_plan(ctx, fn, arm, hit["USUBJID"], dose_plan)
     hit["_nominal"] = planned_step_hours(cohort, hit["_cycle"], hit["STEP"], plan).to_numpy() + hit["_h"].to_numpy()
     first = hit["STEP"] == 1
     hour = hit["_h"].map({h: f"{h:g}H" for h in grid})

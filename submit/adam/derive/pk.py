@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 
 from submit.adam.derive.basics import _need, select
-from submit.adam.derive.dosing import infusion_segments
+from submit.adam.derive.dosing import check_cohorts, cohort_dose_plan, infusion_segments
 from submit.adam.registry import bad_argument, derivation
-from submit.errors import DataCheckError, Problem
 
 HOUR = pd.Timedelta(hours=1)
 MINUTE = pd.Timedelta(minutes=1)
@@ -113,12 +112,13 @@ def _check_phases(phases: dict, seg: pd.DataFrame, fn: str) -> None:
 
 
 @derivation
-def derive_vars_infusion_timing(df: pd.DataFrame, ctx, time: str, new_vars: dict, phases: dict,
+def derive_vars_infusion_timing(df: pd.DataFrame, ctx, time: str, new_vars: dict, phases: dict, cycle_days: float,
                                 before: dict | None = None, after: dict | None = None, predose_hours: float = 24.0,
                                 min_gap_hours: float = 1.0, filter: dict | None = None) -> pd.DataFrame:
     """Where each record's datetime `time` falls in the subject's infusions (see the module
-    docstring). `new_vars` maps roles to new variable names, each optional: phase (EXCAT), cycle
-    (ordinal within the phase), visit / visitn ("`phases[EXCAT].visit` n", `visitn` + n; outside
+    docstring; `cycle_days` is the planned cycle length, infusion and treatment-free days, which
+    ends the window of a phase's last cycle). `new_vars` maps roles to new variable names, each
+    optional: phase (EXCAT), cycle (ordinal within the phase), visit / visitn ("`phases[EXCAT].visit` n", `visitn` + n; outside
     every cycle `before` or `after`, each {visit, visitn}), dose / dose_unit / step (of the segment
     running), step_start (start of the run: the dose step, or its resumption after an
     interruption), cycle_start (first infusion start of the cycle), from_cycle / from_step (hours
@@ -128,9 +128,11 @@ def derive_vars_infusion_timing(df: pd.DataFrame, ctx, time: str, new_vars: dict
     if unknown:
         raise bad_argument(fn, "new_vars", f"has unknown roles {unknown} (known: {', '.join(TIMING_ROLES)})")
     _need(df, [time], fn, "time", ctx.dataset or "the dataset")
+    if not cycle_days > 0:
+        raise bad_argument(fn, "cycle_days", f"must be a positive number of days, got {cycle_days!r}")
     seg = step_segments(select(ctx.domain("EX"), filter, fn), ctx.study, min_gap_hours)
     _check_phases(phases, seg, fn)
-    windows = cycle_windows(seg, predose_hours, ctx.study.treatment.cycle_days)
+    windows = cycle_windows(seg, predose_hours, cycle_days)
     at = locate_samples(df["USUBJID"], df[time], seg, windows).set_axis(df.index)
 
     visit = at["PHASE"].map({k: v["visit"] for k, v in phases.items()})
@@ -151,19 +153,18 @@ def derive_vars_infusion_timing(df: pd.DataFrame, ctx, time: str, new_vars: dict
     return out
 
 
-def _cohort_plan(ctx, fn: str, arm: str, subjects: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
-    """(cohort ARMCD per record, planned step starts in hours: ARMCD, FIRST (cycle 1 of a phase), STEP, HOUR)."""
+def _cohort_plan(ctx, fn: str, arm: str, subjects: pd.Series, plan_ref: str | None) -> tuple[pd.Series, pd.DataFrame]:
+    """(cohort ARMCD per record, planned step starts in hours: ARMCD, FIRST (cycle 1 of a phase),
+    STEP, HOUR) of the dose plan `plan_ref` (the derivation's `dose_plan`)."""
+    cohorts = cohort_dose_plan(ctx, fn, plan_ref)
     adsl = ctx.adsl.set_index("USUBJID")
     if arm not in adsl:
         raise bad_argument(fn, "arm", f"{arm!r} is not an ADSL variable")
     cohort = subjects.map(adsl[arm])
-    known = {c.armcd for c in ctx.study.cohorts}
-    lost = sorted(set(subjects[cohort.notna() & ~cohort.isin(known)]))
-    if lost:
-        raise DataCheckError(f"{fn}: {len(lost)} subject(s) without a cohort of the study configuration",
-                             [Problem("ADSL", f"{arm}={adsl.at[u, arm]!r} is not a cohort ARMCD", key=u) for u in lost])
+    with_arm = subjects[cohort.notna()].drop_duplicates()
+    check_cohorts(fn, arm, adsl[arm].reindex(with_arm.to_numpy()), cohorts)
     plan = pd.DataFrame([{"ARMCD": c.armcd, "FIRST": first, "STEP": float(k + 1), "HOUR": (s.start - 1) * 24.0}
-                         for c in ctx.study.cohorts for first, steps in ((True, c.cycle1), (False, c.later))
+                         for c in cohorts for first, steps in ((True, c.cycle1), (False, c.later))
                          for k, s in enumerate(steps)])
     return cohort, plan
 
@@ -181,20 +182,24 @@ def planned_step_hours(cohort: pd.Series, cycle: pd.Series, step: pd.Series, pla
 def derive_vars_nominal_times(df: pd.DataFrame, ctx, nominal: str = "NRRLT", from_first: str | None = None,
                               from_step: str | None = None, phase: str = "APHASE", cycle: str = "ACYCLE",
                               step: str = "DOSESTPN", first_phase: str = "CORE STUDY",
-                              arm: str = "ACTARMCD") -> pd.DataFrame:
+                              arm: str = "ACTARMCD", dose_plan: str | None = None,
+                              cycle_days: float | None = None) -> pd.DataFrame:
     """Nominal times from the nominal hours after the cycle's infusion start (`nominal`):
-    `from_step` = `nominal` - the planned start of the dose step in force (study configuration,
-    cohort of the ADSL variable `arm`); `from_first` = hours after the first dose by the plan
-    (cycle n of `first_phase` starting (n - 1) x cycle length after it; missing in other phases)."""
+    `from_step` = `nominal` - the planned start of the dose step in force (the cohort's steps of
+    the study.yaml block `dose_plan`, cohort of the ADSL variable `arm`); `from_first` = hours
+    after the first dose by the plan (cycle n of `first_phase` starting (n - 1) x `cycle_days`
+    after it; missing in other phases)."""
     fn = "derive_vars_nominal_times"
     _need(df, [nominal, phase, cycle, step], fn, "nominal/phase/cycle/step", ctx.dataset or "the dataset")
     out = df.copy()
     if from_step:
         # Only records in a dose step need the plan (an untreated subject may have no cohort).
-        cohort, plan = _cohort_plan(ctx, fn, arm, df["USUBJID"].where(df[step].notna()))
+        cohort, plan = _cohort_plan(ctx, fn, arm, df["USUBJID"].where(df[step].notna()), dose_plan)
         out[from_step] = df[nominal] - planned_step_hours(cohort, df[cycle], df[step], plan)
     if from_first:
-        hours = (df[cycle] - 1) * ctx.study.treatment.cycle_days * 24.0 + df[nominal]
+        if cycle_days is None or not cycle_days > 0:
+            raise bad_argument(fn, "cycle_days", "is needed for from_first: the planned cycle length in days")
+        hours = (df[cycle] - 1) * cycle_days * 24.0 + df[nominal]
         out[from_first] = hours.where(df[phase] == first_phase)
     return out
 

@@ -61,8 +61,11 @@ def _meets(wide: pd.DataFrame, when: dict, fn: str, arg: str) -> pd.Series:
 
 @derivation
 def derive_param_bm_components(df: pd.DataFrame, ctx, marrow: dict, emd: dict, blood: list[dict],
-                               window_days: int = 7, after: str = "TRTSDT") -> pd.DataFrame:
-    """Component records of every bone marrow assessment after `after` (an ADSL date).
+                               window_days: int = 7, after: str = "TRTSDT",
+                               screening: dict | None = None) -> pd.DataFrame:
+    """Component records of every bone marrow assessment after `after` (an ADSL date); marrow
+    records meeting the filter `screening` (e.g. {VISITNUM: 1}) are pre-treatment whatever their
+    date (an undated screening marrow is not post-baseline).
 
     marrow: {filter, paramcd, param} on LB (the assessment's anchor; its LBLNKGRP links the EMD record)
     emd:    {domain, filter, paramcd, param, link}: one indicator per assessment (AVALC Y/N)
@@ -77,7 +80,8 @@ def derive_param_bm_components(df: pd.DataFrame, ctx, marrow: dict, emd: dict, b
     bm = select(lb, marrow["filter"], fn).copy()
     bm["ADT"] = dtc_to_date(bm["LBDTC"])[0]
     start = bm["USUBJID"].map(ctx.adsl.set_index("USUBJID")[after])
-    bm = bm[~(bm["ADT"] <= start).to_numpy() & ~((bm["VISITNUM"] == 1).to_numpy())]  # post-baseline (undated: not done)
+    screened = bm.index.isin(select(bm, screening, fn).index) if screening else np.zeros(len(bm), bool)
+    bm = bm[~(bm["ADT"] <= start).to_numpy() & ~screened]  # post-baseline (undated: not done)
     bm["_ASSESS"] = bm["USUBJID"] + "|" + bm["LBLNKGRP"].fillna("")
     anchor = bm[["USUBJID", "_ASSESS", "LBLNKGRP", "ADT", "VISIT", "VISITNUM"]].rename(
         columns={"VISIT": "AVISIT", "VISITNUM": "AVISITN", "ADT": "_BMDT"})
