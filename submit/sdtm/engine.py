@@ -8,6 +8,8 @@ its raw dataset and row for the traceability report.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -37,7 +39,8 @@ def _where(rows: pd.DataFrame, where: dict | None) -> tuple[pd.Series, str]:
 
 
 def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFrame], study: StudyConfig,
-               exceptions: Exceptions, dm: pd.DataFrame | None = None, cache: dict | None = None) -> pd.DataFrame:
+               exceptions: Exceptions, dm: pd.DataFrame | None = None, cache: dict | None = None,
+               specs_folder: Path | None = None) -> pd.DataFrame:
     domain = mapping.domain
     parts = []
     for src in mapping.sources:
@@ -50,14 +53,14 @@ def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFram
         rows = raw[keep.to_numpy()]
         out = pd.DataFrame(index=rows.index)
         for var, step in src.variables.items():
-            ctx = SourceContext(domain, src.raw, rows, frames, study, exceptions, var)
+            ctx = SourceContext(domain, src.raw, rows, frames, study, exceptions, var, specs_folder, spec)
             out[var] = VARIABLE_ALGORITHMS[step.algorithm](ctx, **step.params)
         out["__raw"] = src.raw
         out["__row"] = rows.index.to_numpy() + 1
         parts.append(out)
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TRACE))
     dctx = DomainContext(domain, study, dm if dm is not None else (df if domain == "DM" else None), frames, exceptions,
-                         {} if cache is None else cache)
+                         {} if cache is None else cache, specs_folder, spec)
     for step in mapping.then:
         df = DOMAIN_ALGORITHMS[step.algorithm](df, dctx, **step.params)
     return conform(df, spec, domain, exceptions)
