@@ -20,7 +20,9 @@ Element rules (se.yaml), e.g. for cycles of dose steps:
                                                 # none: the ETCD that TA plans at that place
       arms: {file: trial_design/TA.csv, match: {PHASE: _PHASE, CYCLE: _CYCLE, STEP: _STEP}}
       elements: trial_design/TE.csv
-      first: {etcd: SCRN, start: RFICDTC}       # from a DM date to the first exposure
+      first: {etcd: SCRN, start: RFICDTC, trace: {raw: consent}}   # from a DM date to the first exposure;
+                                                # traced to the subject's first record of `trace`
+                                                # (the raw form of that date), else to its DM record
       gap: {etcd: TFI, after: [PHASE, CYCLE]}   # after each such group: until the next one, at most TEDUR
       follow_up: {etcd: FU, after: [PHASE]}     # after the gap of the last group of each PHASE
       end: RFPENDTC                             # DM variable ending the last element (default)
@@ -117,12 +119,16 @@ def element_rules(ctx: DomainContext, exposure: dict, arms: dict, elements: str,
     for name, rule in (("first", first), ("gap", gap), ("follow_up", follow_up)):
         if rule is None:
             continue
-        allowed = {"etcd", "start"} if name == "first" else {"etcd", "after"}
+        allowed = {"etcd", "start", "trace"} if name == "first" else {"etcd", "after"}
         if not isinstance(rule, dict) or "etcd" not in rule or set(rule) - allowed:
             p.append(f"{name} must be {{{', '.join(sorted(allowed))}}} with etcd")
             continue
         if name == "first" and "start" not in rule:
             p.append("first.start must name the DM date starting the first element (e.g. RFICDTC)")
+        trace = rule.get("trace") if name == "first" else None
+        if trace is not None and (not isinstance(trace, dict) or trace.get("raw") not in ctx.frames
+                                  or set(trace) - {"raw", "subject"}):
+            p.append("first.trace must be {raw: raw dataset, subject: column} (the form of the start date)")
     gap_after = tuple((gap or {}).get("after") or ())
     fu_after = tuple((follow_up or {}).get("after") or ())
     p += [f"gap.after: {c} is not an exposure.element column" for c in gap_after if c not in element]
@@ -304,6 +310,10 @@ def subject_elements(ctx: DomainContext, r: ElementRules) -> pd.DataFrame:
     first = dm[dm[r.first["start"]].notna()]
     screen = pd.DataFrame({"SUBJID": first.SUBJID, "start": first[r.first["start"]].astype(str).str.slice(0, 10),
                            "kind": "first", "ETCD": r.first["etcd"], "row": first.index + 1, "__raw": "DM"})
+    if r.first.get("trace"):  # the raw form the start date was collected on: the subject's first record
+        form, subject = ctx.frames[r.first["trace"]["raw"]], r.first["trace"].get("subject", "SUBJID")
+        rows = pd.Series(np.arange(1, len(form) + 1), index=form[subject].astype(object)).groupby(level=0).first()
+        screen["row"], screen["__raw"] = screen.SUBJID.map(rows), r.first["trace"]["raw"]
     cols = ["SUBJID", *r.element, "kind", "ETCD", "start", "end", "row", "__raw"]
     se = pd.concat([x.reindex(columns=cols) for x in (screen, steps, *later)], ignore_index=True)
     se["__raw"] = se["__raw"].fillna(r.raw)
