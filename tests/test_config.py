@@ -15,7 +15,7 @@ from submit.adam.registry import DERIVATIONS
 from submit.config import load_study_config
 from submit.errors import InputError
 from submit.raw.schema import load_raw_schema
-from submit.sdtm.algorithms import Exceptions, SourceContext, arm, site_attribute
+from submit.sdtm.algorithms import Exceptions, SourceContext, site_attribute
 from submit.simulate import simulate_study
 
 # The smallest study configuration: identity, standards and dates, no design block.
@@ -182,12 +182,11 @@ def test_a_dose_plan_must_name_a_dose_step_block(study):
     assert out.NSRLT.tolist() == [0.0]
 
 
-def test_sdtm_arm_and_site_need_their_blocks(minimal):
+def test_sdtm_site_attribute_needs_the_sites_block(minimal):
     rows = pd.DataFrame({"SUBJID": ["1"], "SITEID": ["101"]})
     ctx = SourceContext("DM", "dm", rows, {"cohort": pd.DataFrame({"SUBJID": ["1"], "COHORT": ["A"]})}, minimal,
                         Exceptions(), "ARMCD")
-    for algorithm, params, key in ((arm, {"field": "armcd"}, "cohorts"),
-                                   (site_attribute, {"attribute": "country"}, "sites")):
+    for algorithm, params, key in ((site_attribute, {"attribute": "country"}, "sites"),):
         with pytest.raises(InputError) as err:
             algorithm(ctx, **params)
         assert [p.key for p in err.value.problems] == [key] and "DM.ARMCD" in err.value.summary

@@ -566,7 +566,7 @@ def test_sdtm_algorithms_follow_the_declared_subject_column(tmp_path, edc_schema
     ae = raw.frames["adverse"]
 
     def run(name, **params):
-        ctx = SourceContext("AE", "adverse", ae, raw.frames, study, Exceptions(), "X", raw.subjects)
+        ctx = SourceContext("AE", "adverse", ae, raw.frames, study, Exceptions(), "X", subjects=raw.subjects)
         return VARIABLE_ALGORITHMS[name](ctx, **params).tolist()
 
     assert run("usubjid") == ["MT103-206-0012", "MT103-206-0012", "MT103-206-0013", "MT103-206-0013"]

@@ -16,6 +16,7 @@ from submit.errors import InputError
 from submit.raw.reader import read_raw
 from submit.sdtm.algorithms import DomainContext, Exceptions, SourceContext
 from submit.sdtm.build import build_sdtm
+from submit.spec.store import load_spec
 from submit.sdtm.findings import (censored_result, cycle_day_visit, derive_complete_relationships, derive_drop_empty,
                                   derive_split_text, derive_text_overflow, group_start, iso_duration, seq_of,
                                   split_words, template)
@@ -259,11 +260,20 @@ def test_iso_duration(study):
 def test_cycle_day_visit_counts_days_from_the_infusion_start(study):
     rows = pd.DataFrame({"CYCLE": [1, 1, 2, 1], "NOMHR": [-1.0, 48.0, 216.0, 23.9]})
     ctx = _ctx(study, rows)
-    assert cycle_day_visit(ctx, field="number").tolist() == [101.0, 103.0, 210.0, 101.0]
-    assert cycle_day_visit(ctx, field="name").tolist()[2] == "CYCLE 2 DAY 10"
-    assert cycle_day_visit(ctx, field="number", prefix="RT").tolist()[0] == 1101.0
+    ctx.specs_folder, ctx.spec = SPECS, load_spec(SPECS / "sdtm")
+    assert cycle_day_visit(ctx, field="number", code="C{cycle}D{day}").tolist() == [101.0, 103.0, 210.0, 101.0]
+    assert cycle_day_visit(ctx, field="name", code="C{cycle}D{day}").tolist()[2] == "CYCLE 2 DAY 10"
+    assert cycle_day_visit(ctx, field="number", code="RT{cycle}D{day}").tolist()[0] == 1101.0
+    assert not ctx.exceptions.rows
     with pytest.raises(InputError):
-        cycle_day_visit(ctx, field="day")
+        cycle_day_visit(ctx, field="day", code="C{cycle}D{day}")
+    with pytest.raises(InputError, match="once each"):
+        cycle_day_visit(ctx, field="name", code="C{cycle}")
+    # day 5 of a cycle is no planned visit of the schedule: reported, no number
+    late = _ctx(study, pd.DataFrame({"CYCLE": [1], "NOMHR": [100.0]}))
+    late.specs_folder, late.spec = SPECS, load_spec(SPECS / "sdtm")
+    assert pd.isna(cycle_day_visit(late, field="name", code="C{cycle}D{day}").iloc[0])
+    assert [r["column"] for r in late.exceptions.rows] == ["NOMHR"]
 
 
 def test_censored_result_reports_unknown_values(study):

@@ -14,8 +14,9 @@ from submit.errors import InputError
 from submit.raw.reader import read_raw
 from submit.sdtm.algorithms import Exceptions, SourceContext
 from submit.sdtm.build import build_sdtm
-from submit.sdtm.interventions import fixed_visit
+from submit.sdtm.visits import fixed_visit
 from submit.spec.ct import ct_folder
+from submit.spec.store import load_spec
 
 PARTIAL = r"^\d{4}(-\d{2})?$"
 
@@ -45,7 +46,7 @@ def dm(sdtm):
 
 def _source(n: int = 3) -> SourceContext:
     rows = pd.DataFrame({"SUBJID": [f"S{i}" for i in range(n)]})
-    return SourceContext("VS", "dm", rows, {}, None, Exceptions(), "VISITNUM")
+    return SourceContext("VS", "dm", rows, {}, None, Exceptions(), "VISITNUM", SPECS, load_spec(SPECS / "sdtm"))
 
 
 def test_fixed_visit_numbers_like_visitnum():
@@ -53,7 +54,7 @@ def test_fixed_visit_numbers_like_visitnum():
     assert fixed_visit(ctx, code="SCR", field="VISITNUM").tolist() == [1.0] * 3
     assert fixed_visit(ctx, code="SCR", field="VISIT").tolist() == ["SCREENING"] * 3
     assert fixed_visit(ctx, code="C2D8", field="VISITNUM").tolist() == [208.0] * 3
-    with pytest.raises(InputError, match="not an EDC visit code"):
+    with pytest.raises(InputError, match="not a visit code of the visit schedule"):
         fixed_visit(ctx, code="SCREEN", field="VISIT")
     with pytest.raises(InputError, match="field must be"):
         fixed_visit(ctx, code="SCR", field="VISITDY")

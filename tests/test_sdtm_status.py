@@ -1,6 +1,6 @@
 """SS (survival follow-up: vital and remission status) and DD (primary cause of death) built from
 the default simulated extract and double-programmed from the raw CSV files with plain pandas; the
-status algorithm (submit/sdtm/status.py) on constructed frames."""
+survival contact numbering on constructed frames."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from conftest import SPECS
 from submit.errors import InputError
 from submit.sdtm.algorithms import Exceptions, SourceContext
-from submit.sdtm.status import numbered_visit
+from submit.sdtm.visits import visit, visitnum
 from submit.spec.store import load_spec
 
 
@@ -21,7 +21,8 @@ def built(default_sdtm):
 
 
 def _ctx(rows: pd.DataFrame, study) -> SourceContext:
-    return SourceContext("SS", "survfu", rows, {"survfu": rows}, study, Exceptions(), "VISIT")
+    return SourceContext("SS", "survfu", rows, {"survfu": rows}, study, Exceptions(), "VISIT", SPECS,
+                         load_spec(SPECS / "sdtm"))
 
 
 def _usubjid(study, subjid: pd.Series) -> pd.Series:
@@ -34,25 +35,19 @@ def test_spec_loads_with_status_domains():
     assert spec.codelist("SSTATRS").values() and "PRCDTH" in spec.codelist("DTHDXCD").values()
 
 
-def test_numbered_visit_names_and_numbers(study):
+def test_survival_contacts_are_numbered_by_the_schedule(study):
+    """FUNUM n -> code FUn: the contacts TV plans take its VISITNUM, later ones the declared rule
+    (5000 + n); contact 0 or a non-number is no visit code and is reported."""
     rows = pd.DataFrame({"FUNUM": pd.array([1, 12, None], dtype="Int64")})
     ctx = _ctx(rows, study)
-    names = numbered_visit(ctx, column="FUNUM", label="SURVIVAL FOLLOW-UP", base=5000, field="name")
-    nums = numbered_visit(ctx, column="FUNUM", label="SURVIVAL FOLLOW-UP", base=5000, field="num")
+    names = visit(ctx, column="FUNUM", prefix="FU")
+    nums = visitnum(ctx, column="FUNUM", prefix="FU")
     assert names.tolist()[:2] == ["SURVIVAL FOLLOW-UP 1", "SURVIVAL FOLLOW-UP 12"] and pd.isna(names.iloc[2])
     assert nums.tolist()[:2] == [5001.0, 5012.0] and np.isnan(nums.iloc[2])
-
-
-def test_numbered_visit_reports_bad_numbers_and_parameters(study):
-    rows = pd.DataFrame({"FUNUM": ["2", "0", "x"]})
-    ctx = _ctx(rows, study)
-    nums = numbered_visit(ctx, column="FUNUM", label="SURVIVAL FOLLOW-UP", base=5000, field="num")
-    assert nums.iloc[0] == 5002.0 and nums.iloc[1:].isna().all()
-    assert [r["raw_row"] for r in ctx.exceptions.rows] == [2, 3]
-    with pytest.raises(InputError):
-        numbered_visit(ctx, column="FUNUM", label="X", base=5000, field="date")
-    with pytest.raises(InputError):
-        numbered_visit(ctx, column="FUNUM", label="X", base="5000", field="num")
+    bad = _ctx(pd.DataFrame({"FUNUM": ["2", "0", "x"]}), study)
+    assert visitnum(bad, column="FUNUM", prefix="FU").iloc[0] == 5002.0
+    assert visit(bad, column="FUNUM", prefix="FU").iloc[1:].isna().all()
+    assert [r["raw_row"] for r in bad.exceptions.rows] == [2, 3]
 
 
 def _contacts(raw, study) -> pd.DataFrame:

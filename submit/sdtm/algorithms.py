@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from submit.config import StudyConfig
 from submit.errors import InputError, Problem
 from submit.raw.dates import calendar_dates
 from submit.raw.schema import DEFAULT_SUBJECT
+from submit.spec.model import Spec
 
 VARIABLE_ALGORITHMS: dict[str, Callable] = {}
 DOMAIN_ALGORITHMS: dict[str, Callable] = {}
@@ -84,6 +86,8 @@ class SourceContext:
     study: StudyConfig
     exceptions: Exceptions
     target: str  # the SDTM variable being computed
+    specs_folder: Path | None = None  # the study folder (trial design tables, visit schedule)
+    spec: Spec | None = None
     subjects: dict[str, str] = field(default_factory=dict)  # subject-id column of each raw dataset (raw schema)
 
     def subject_of(self, raw: str | None = None) -> str:
@@ -109,6 +113,8 @@ class DomainContext:
     frames: dict[str, pd.DataFrame]
     exceptions: Exceptions
     cache: dict = field(default_factory=dict)  # shared by the domains of one build (e.g. subject elements)
+    specs_folder: Path | None = None  # the study folder (trial design tables, visit schedule)
+    spec: Spec | None = None
     subjects: dict[str, str] = field(default_factory=dict)  # subject-id column of each raw dataset (raw schema)
 
     def subject_of(self, raw: str) -> str:
@@ -151,8 +157,14 @@ def hardcode(ctx: SourceContext, value) -> pd.Series:
 @variable_algorithm
 def study_value(ctx: SourceContext, key: str) -> pd.Series:
     """A value of the study configuration, e.g. `study.id`."""
-    value = ctx.study.require(key, f"mapping of {ctx.domain}.{ctx.target}: study_value")
-    return pd.Series(str(value), index=ctx.rows.index, dtype=object)
+    return pd.Series(study_attribute(ctx.study, key, f"mapping of {ctx.domain}.{ctx.target}: study_value"),
+                     index=ctx.rows.index, dtype=object)
+
+
+def study_attribute(study: StudyConfig, key: str, needed_by: str) -> str:
+    """The text of a study.yaml value by its dotted key (`dates.data_cutoff` -> 2012-10-15); a key
+    the study lacks is an InputError naming it and `needed_by`."""
+    return str(study.require(key, needed_by))
 
 
 @variable_algorithm
@@ -263,22 +275,6 @@ def latest_of(ctx: SourceContext, dates: list[str], subject: str | None = None) 
 
 
 @variable_algorithm
-def arm(ctx: SourceContext, field: str, raw: str = "cohort", column: str = "COHORT", subject: str | None = None,
-        only_if_in: str | None = None) -> pd.Series:
-    """ARMCD (`field: armcd`) or ARM (`field: label`) of the subject's cohort, from the study
-    configuration; with `only_if_in`, only for subjects with records there (the actual arm)."""
-    if field not in ("armcd", "label"):
-        raise InputError(f"Mapping of {ctx.domain}.{ctx.target}", [Problem("mapping", f"arm: field must be armcd or label, not {field!r}")])
-    cohorts = ctx.study.require("cohorts", f"mapping of {ctx.domain}.{ctx.target}: arm")
-    table = {c.code: getattr(c, field) for c in cohorts}
-    cohort = ctx.column(subject or ctx.subject_of()).map(_per_subject(ctx, raw, column, subject))
-    out = cohort.astype(str).map(table).where(cohort.notna())
-    if only_if_in is not None:
-        out = out.where(_has_records(ctx, only_if_in, subject))
-    return out.astype(object)
-
-
-@variable_algorithm
 def site_attribute(ctx: SourceContext, attribute: str, column: str = "SITEID") -> pd.Series:
     """An attribute of the subject's site from the study configuration (e.g. its country)."""
     sites = ctx.study.require("sites", f"mapping of {ctx.domain}.{ctx.target}: site_attribute")
@@ -344,50 +340,6 @@ def number_text(values: pd.Series, decimals: int = 4) -> pd.Series:
     return text.astype(object).where(v.notna())
 
 
-_VISIT = r"^(?:(?P<scr>SCR)|(?P<rt>RT)?C?(?P<cycle>\d+)D(?P<day>\d+)|UNS(?P<uns>\d+))$"
-
-
-def _visits(codes: pd.Series) -> pd.DataFrame:
-    """EDC visit codes (SCR, C1D8, RT1D29, UNS1) as SDTM VISIT names and VISITNUM numbers,
-    parsed once per distinct code (a study has a few hundred) and mapped onto the records."""
-    unique = pd.Series(codes.dropna().unique())
-    table = _parse_visits(unique).set_index(unique)
-    return pd.DataFrame({"VISIT": codes.map(table.VISIT).astype(object), "VISITNUM": codes.map(table.VISITNUM)},
-                        index=codes.index)
-
-
-def _parse_visits(codes: pd.Series) -> pd.DataFrame:
-    parts = codes.astype(str).str.extract(_VISIT)
-    cycle, day = parts.cycle.astype(float), parts.day.astype(float)
-    retreat = parts.rt.notna()
-    name = np.select(
-        [parts.scr.notna(), parts.uns.notna(), retreat, parts.cycle.notna()],
-        ["SCREENING", "UNSCHEDULED " + parts.uns.fillna(""),
-         "RETREATMENT CYCLE " + parts.cycle.fillna("") + " DAY " + parts.day.fillna(""),
-         "CYCLE " + parts.cycle.fillna("") + " DAY " + parts.day.fillna("")], None)
-    num = np.select([parts.scr.notna(), parts.uns.notna(), retreat, parts.cycle.notna()],
-                    [1.0, 9000 + parts.uns.astype(float), 1000 + cycle * 100 + day, cycle * 100 + day], np.nan)
-    return pd.DataFrame({"VISIT": pd.Series(name, index=codes.index, dtype=object).where(codes.notna()),
-                         "VISITNUM": num}, index=codes.index)
-
-
-@variable_algorithm
-def visit(ctx: SourceContext, column: str = "VISIT") -> pd.Series:
-    """VISIT name from the EDC visit code (SCR -> SCREENING, C1D8 -> CYCLE 1 DAY 8, RT1D29 ->
-    RETREATMENT CYCLE 1 DAY 29, UNS1 -> UNSCHEDULED 1); an unknown code is reported."""
-    out = _visits(ctx.column(column))
-    bad = ctx.column(column).notna() & out.VISIT.isna()
-    if bad.any():
-        ctx.report(bad, column, "unknown visit code")
-    return out.VISIT
-
-
-@variable_algorithm
-def visitnum(ctx: SourceContext, column: str = "VISIT") -> pd.Series:
-    """VISITNUM from the EDC visit code: 1 screening, cycle*100+day, 1000+ for retreatment, 9000+ unscheduled."""
-    return _visits(ctx.column(column)).VISITNUM
-
-
 @domain_algorithm
 def derive_standardize(df: pd.DataFrame, ctx: DomainContext, prefix: str, units: dict, decimals: int = 4) -> pd.DataFrame:
     """--STRESN/--STRESC/--STRESU and the standard range from the original result: for each test
@@ -430,13 +382,18 @@ def derive_range_indicator(df: pd.DataFrame, ctx: DomainContext, prefix: str) ->
 
 
 @domain_algorithm
-def derive_baseline_flag(df: pd.DataFrame, ctx: DomainContext, prefix: str, by: list[str], target: str | None = None) -> pd.DataFrame:
-    """--LOBXFL = Y on the last record with a result before the first infusion, per subject and
-    `by` (e.g. test code and specimen): compared by date and time when both have a time (a sample
-    taken hours after the start on day 1 is not baseline), else by date (on or before the day)."""
+def derive_baseline_flag(df: pd.DataFrame, ctx: DomainContext, prefix: str, by: list[str], target: str | None = None,
+                         reference: str = "RFXSTDTC") -> pd.DataFrame:
+    """--LOBXFL = Y on the last record with a result on or before the subject's `reference` date
+    (a DM variable, e.g. RFXSTDTC, the first exposure), per subject and `by` (e.g. test code and
+    specimen): compared by date and time when both have a time (a sample taken hours after the
+    start on day 1 is not baseline), else by date (on or before the day)."""
     p = prefix
     target = target or f"{p}LOBXFL"
-    ref = df.USUBJID.map(ctx.dm.set_index("USUBJID").RFXSTDTC.astype(str).str.slice(0, 16))
+    if ctx.dm is None or reference not in ctx.dm:
+        raise InputError(f"Mapping of {ctx.domain}", [Problem("mapping", f"baseline_flag: reference {reference!r} is "
+                                                                         "not a variable of DM", column=reference)])
+    ref = df.USUBJID.map(ctx.dm.set_index("USUBJID")[reference].astype(str).str.slice(0, 16))
     dtc = df[f"{p}DTC"].astype(str).str.slice(0, 16)
     day, ref_day = dtc.str.slice(0, 10), ref.str.slice(0, 10)
     timed = (dtc.str.len() == 16) & (ref.str.len() == 16)

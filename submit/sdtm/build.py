@@ -41,7 +41,8 @@ def xpt_meta(spec: Spec, dataset: str) -> XptDataset:
 def load_mappings(folder: Path, spec: Spec, frames: dict[str, pd.DataFrame]) -> list[DomainMapping]:
     columns = {name: tuple(df.columns) for name, df in frames.items()}
     mappings = [load_mapping(p, spec, columns) for p in sorted((folder / "mapping").glob("*.yaml"))]
-    return sorted(mappings, key=lambda m: m.domain != "DM")  # DM first: the others need its dates
+    # DM first (the others need its dates), then SE (every EPOCH comes from the subject's elements)
+    return sorted(mappings, key=lambda m: {"DM": 0, "SE": 1}.get(m.domain, 2))
 
 
 def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyConfig, root: Path,
@@ -56,7 +57,7 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     cache: dict = {}  # computed once per build and shared by the domains (after DM exists)
     for mapping in mappings:
         df = run_domain(mapping, spec, frames, study, exceptions, dm=domains.get("DM"), cache=cache if "DM" in domains else None,
-                        subjects=subjects)
+                        subjects=subjects, specs_folder=spec_folder.parent)
         seq = next((c for c in df.columns if c.endswith("SEQ") and c != "__row"), None)
         trace = df[["USUBJID", *([seq] if seq else []), *TRACE]].rename(
             columns={seq: "SEQ", "__raw": "RAW_DATASET", "__row": "RAW_ROW"}) if "USUBJID" in df else None

@@ -1,29 +1,165 @@
 """SDTM mapping algorithms: the subject's path through the trial design, registered on import.
 
-* `subject_elements`: SE from the infusion log, the informed consent date and the end of
-  participation; contiguous by construction (each element ends where the next starts).
+* `subject_elements`: SE from a declared exposure source and element rules (se.yaml), the planned
+  arms (TA table) and DM; contiguous by construction (each element ends where the next starts).
 * `subject_visits`: SV from the visit-coded records stacked by the mapping's sources (numbered by the
-  `visit`/`visitnum` algorithms, so SV, TV and the findings domains share one numbering).
-* `epoch_from_elements`: EPOCH of any dated record from the subject's elements (SE), so that the
-  EPOCH of a record agrees with SE.
+  visit schedule, so SV, TV and the findings domains share one numbering).
+* `epoch_from_elements`: EPOCH of any dated record from the subject's elements (SE, built right
+  after DM), so that the EPOCH of a record agrees with SE.
+
+Element rules (se.yaml), e.g. for cycles of dose steps:
+
+    subject_elements:
+      exposure:                                 # the raw dataset of the treatment given
+        raw: infusion
+        subject: SUBJID                         # default: the subject column of its raw schema
+        start: {date: STDT, time: STTM}         # time optional
+        end: {date: ENDT, time: ENTM}
+        element: [PHASE, CYCLE, STEP]           # the records of one element share these values
+        etcd: {column: DOSE, values: {5: BLIN5, 15: BLIN15}}   # or {column: X}: the value is the ETCD;
+                                                # none: the ETCD that TA plans at that place
+      arms: {file: trial_design/TA.csv, match: {PHASE: _PHASE, CYCLE: _CYCLE, STEP: _STEP}}
+      elements: trial_design/TE.csv
+      first: {etcd: SCRN, start: RFICDTC, trace: {raw: consent}}   # from a DM date to the first exposure;
+                                                # traced to the subject's first record of `trace`
+                                                # (the raw form of that date), else to its DM record
+      gap: {etcd: TFI, after: [PHASE, CYCLE]}   # after each such group: until the next one, at most TEDUR
+      follow_up: {etcd: FU, after: [PHASE]}     # after the gap of the last group of each PHASE
+      end: RFPENDTC                             # DM variable ending the last element (default)
+
+A simple study (one exposure record per dose, one element per treatment, follow-up after the last
+dose): `element: [EXTRT]`, `etcd: {column: EXTRT, values: {...}}`, `arms: {file: ..., match: {}}`,
+`follow_up: {etcd: FU, after: []}` and no gap.
+
+The planned element of a subject's element is its *slot*: the row of the subject's arm (DM.ARMCD)
+in TA whose planning columns hold the element's values of the columns its rule groups by (the other
+planning columns empty); where the arm has several such rows, the one with the element's ETCD.
+TAETORD is the slot's when the ETCD is the planned one, else null; EPOCH is the slot's, or without
+a slot the one epoch TA gives that ETCD (null when TA gives it several).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from submit.sdtm.algorithms import DomainContext, domain_algorithm
-from submit.sdtm.trial_design import (EPOCHS, FOLLOW, REST, SCREEN, _bad, _identify, element_code, trial_arms,
-                                      trial_elements, trial_visits)
+from submit.errors import InputError, Problem
+from submit.sdtm.algorithms import DomainContext, domain_algorithm, raw_text
+from submit.sdtm.trial_tables import _identify, load_trial_table
+from submit.sdtm.visits import visit_schedule
+
+SE_CACHE = ("SE",)
+KINDS = ("first", "exposure", "gap", "follow_up")  # also the order of elements starting together
+
+
+def _bad(where: str, message: str, **at) -> InputError:
+    return InputError(f"Mapping of {where}", [Problem("mapping", message, **at)])
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ElementRules:
+    raw: str
+    subject: str
+    start: tuple[str, str | None]  # date, time columns
+    end: tuple[str, str | None]
+    element: tuple[str, ...]
+    etcd_column: str | None
+    etcd_values: dict | None
+    arms: str
+    match: dict  # raw column -> TA planning column
+    elements: str
+    first: dict
+    gap: dict | None
+    follow_up: dict | None
+    end_of_participation: str
+
+
+def _stamp_columns(spec, name: str, problems: list[str]) -> tuple[str, str | None]:
+    if not isinstance(spec, dict) or "date" not in spec or set(spec) - {"date", "time"}:
+        problems.append(f"exposure.{name} must be {{date: COLUMN, time: COLUMN}} (time optional)")
+        return "", None
+    return spec["date"], spec.get("time")
+
+
+def element_rules(ctx: DomainContext, exposure: dict, arms: dict, elements: str, first: dict,
+                  gap: dict | None, follow_up: dict | None, end: str) -> ElementRules:
+    """The declared rules, checked: every problem at once, naming the parameter."""
+    p: list[str] = []
+    exposure = exposure if isinstance(exposure, dict) else {}
+    unknown = set(exposure) - {"raw", "subject", "start", "end", "element", "etcd"}
+    if unknown:
+        p.append(f"exposure: unknown keys {sorted(unknown)}")
+    raw = exposure.get("raw")
+    if raw not in ctx.frames:
+        p.append(f"exposure.raw: no raw dataset {raw!r}")
+    start = _stamp_columns(exposure.get("start"), "start", p)
+    stop = _stamp_columns(exposure.get("end"), "end", p)
+    element = tuple(exposure.get("element") or ())
+    if not element:
+        p.append("exposure.element must list the columns grouping records into one element")
+    etcd = exposure.get("etcd")
+    if etcd is not None and (not isinstance(etcd, dict) or "column" not in etcd or set(etcd) - {"column", "values"}):
+        p.append("exposure.etcd must be {column: COLUMN, values: {raw value: ETCD}} (values optional)")
+        etcd = None
+    subject = exposure.get("subject") or ctx.subject_of(raw)
+    if raw in ctx.frames:
+        columns = [subject, *start, *stop, *element, *([etcd["column"]] if etcd else [])]
+        p += [f"exposure: raw {raw} has no column {c}" for c in columns if c and c not in ctx.frames[raw]]
+    if not isinstance(arms, dict) or "file" not in arms or set(arms) - {"file", "match"}:
+        p.append("arms must be {file: TA table, match: {exposure column: TA planning column}}")
+        arms = {"file": "", "match": {}}
+    match = dict(arms.get("match") or {})
+    p += [f"arms.match: {c} is not an exposure.element column" for c in match if c not in element]
+    for name, rule in (("first", first), ("gap", gap), ("follow_up", follow_up)):
+        if rule is None:
+            continue
+        allowed = {"etcd", "start", "trace"} if name == "first" else {"etcd", "after"}
+        if not isinstance(rule, dict) or "etcd" not in rule or set(rule) - allowed:
+            p.append(f"{name} must be {{{', '.join(sorted(allowed))}}} with etcd")
+            continue
+        if name == "first" and "start" not in rule:
+            p.append("first.start must name the DM date starting the first element (e.g. RFICDTC)")
+        trace = rule.get("trace") if name == "first" else None
+        if trace is not None and (not isinstance(trace, dict) or trace.get("raw") not in ctx.frames
+                                  or set(trace) - {"raw", "subject"}):
+            p.append("first.trace must be {raw: raw dataset, subject: column} (the form of the start date)")
+    gap_after = tuple((gap or {}).get("after") or ())
+    fu_after = tuple((follow_up or {}).get("after") or ())
+    p += [f"gap.after: {c} is not an exposure.element column" for c in gap_after if c not in element]
+    if gap is not None:
+        p += [f"follow_up.after: {c} is not a gap.after column" for c in fu_after if c not in gap_after]
+    else:
+        p += [f"follow_up.after: {c} is not an exposure.element column" for c in fu_after if c not in element]
+    if p:
+        raise InputError(f"Mapping of {ctx.domain} (subject_elements)", [Problem("mapping", m) for m in p])
+    return ElementRules(raw, subject, start, stop, element, etcd["column"] if etcd else None,
+                        {str(k): v for k, v in etcd["values"].items()} if etcd and etcd.get("values") else None,
+                        arms["file"], match, elements, first, gap, follow_up, end)
+
+
+def _days(tedur, where: str) -> int:
+    """Days of an ISO 8601 duration in whole days or weeks (P14D, P2W)."""
+    m = re.fullmatch(r"P(\d+)([DW])", str(tedur or ""))
+    if not m:
+        raise _bad(where, f"subject_elements: the gap element needs TEDUR in days or weeks (P14D, P2W), not {tedur!r}")
+    return int(m[1]) * (7 if m[2] == "W" else 1)
 
 
 # --- SE -------------------------------------------------------------------------------------------
 
 
-def _stamp(date: pd.Series, time: pd.Series) -> pd.Series:
+def _stamp(date: pd.Series, time: pd.Series | None) -> pd.Series:
     """ISO 8601 date or date-time text from raw date and time columns (null date: null)."""
-    d, t = date.astype(object), time.astype(object)
+    d = date.astype(object)
+    if time is None:
+        return d.where(d.notna())
+    t = time.astype(object)
     return d.where(t.isna() | d.isna(), d.astype(str) + "T" + t.astype(str)).where(d.notna())
 
 
@@ -46,115 +182,171 @@ def _extreme(df: pd.DataFrame, keys: list[str], column: str, how: str) -> pd.Ser
     return pd.Series(text, index=best.index, dtype=object).where(best.notna())
 
 
-def subject_elements(ctx: DomainContext, infusion: str = "infusion", consent: str = "consent",
-                     subject: str = "SUBJID") -> pd.DataFrame:
-    """The elements each subject passed through, one record each, in time order:
+def _spans(df: pd.DataFrame, keys: list[str], row: str) -> pd.DataFrame:
+    """Per group: first start, last end (null while one is open), and the trace row."""
+    out = df.groupby(keys, sort=False, dropna=False).agg(row=("row", row), ends=("end", "count"), n=("end", "size"))
+    out["start"] = _extreme(df, keys, "start", "min")
+    out["end"] = _extreme(df, keys, "end", "max").where(out.ends == out.n)
+    return out.drop(columns=["ends", "n"])
 
-    * SCRN from the informed consent (DM.RFICDTC) to the start of the first infusion;
-    * one infusion element per dose step of a cycle (PHASE, CYCLE, STEP of the infusion log) from the
-      start of its first segment to the end of its last: an interruption within a step stays inside
-      the step's element (the element runs longer than planned, SDTMIG SE assumption 3), and a step
-      still running at the data cut-off has no end;
-    * TFI from the end of a cycle's infusion to the start of the next cycle, or, after the last cycle
-      of the core study or retreatment, for the planned treatment-free days (not beyond the end of
-      participation);
-    * FU from the end of that interval to the start of retreatment or to DM.RFPENDTC.
 
-    Each element ends where the next starts, so the elements are contiguous by construction. TAETORD
-    is the order of the element in the subject's planned arm (DM.ARMCD) when the element is the
-    planned one for that phase, cycle and step (dose included), else null; EPOCH is the arm's epoch,
-    or that of the phase for an unplanned element."""
-    if ctx.dm is None:
-        raise _bad(ctx.domain, "subject_elements needs DM (consent, arm, end of participation)")
-    study, dm = ctx.study, ctx.dm[["USUBJID", "SUBJID", "ARMCD", "RFICDTC", "RFPENDTC"]]
-    inf = ctx.frames[infusion]
-    by_subject = dm.set_index("SUBJID")
-    seg = pd.DataFrame({"SUBJID": inf[subject].astype(object), "phase": inf.PHASE.astype(object),
-                        "cycle": inf.CYCLE.astype(float), "step": inf.STEP.astype("Int64").astype(str).astype(object),
-                        "start": _stamp(inf.STDT, inf.STTM), "end": _stamp(inf.ENDT, inf.ENTM),
-                        "dose": inf.DOSE.astype(float), "row": np.arange(1, len(inf) + 1)})
-    seg = seg[seg.SUBJID.isin(by_subject.index) & seg.start.notna()]
-    keys = ["SUBJID", "phase", "cycle", "step"]
-    steps = seg.groupby(keys, sort=False).agg(dose=("dose", "first"), row=("row", "min"), ends=("end", "count"),
-                                              n=("end", "size"))
-    steps["start"] = _extreme(seg, keys, "start", "min")
-    steps["end"] = _extreme(seg, keys, "end", "max").where(steps.ends == steps.n)  # a segment running: no end
-    steps = steps.reset_index().assign(kind="INF")
+def _exposure_elements(ctx: DomainContext, r: ElementRules, subjects: pd.Index) -> pd.DataFrame:
+    """One record per exposure element: the records sharing the `element` values, from the start of
+    the first to the end of the last (an interruption stays inside the element, SDTMIG SE
+    assumption 3; a record still running leaves the element open)."""
+    raw = ctx.frames[r.raw]
+    seg = pd.DataFrame({"SUBJID": raw[r.subject].astype(object),
+                        "start": _stamp(raw[r.start[0]], raw[r.start[1]] if r.start[1] else None),
+                        "end": _stamp(raw[r.end[0]], raw[r.end[1]] if r.end[1] else None),
+                        "row": np.arange(1, len(raw) + 1)})
+    for c in r.element:
+        seg[c] = raw_text(raw[c]).astype(object)
+    if r.etcd_column is not None:
+        value = raw_text(raw[r.etcd_column])
+        seg["ETCD"] = value.map(r.etcd_values) if r.etcd_values is not None else value
+        unmapped = value.notna() & seg.ETCD.isna() & seg.SUBJID.isin(subjects)
+        if unmapped.any():
+            ctx.exceptions.add(ctx.domain, r.raw, raw.index[unmapped.to_numpy()], r.etcd_column, value[unmapped],
+                               "no element (ETCD) for this value in subject_elements")
+    else:
+        seg["ETCD"] = None
+    seg = seg[seg.SUBJID.isin(subjects) & seg.start.notna()]
+    keys = ["SUBJID", *r.element]
+    steps = _spans(seg, keys, "min")
+    steps["ETCD"] = seg.groupby(keys, sort=False, dropna=False).ETCD.first()
+    return steps.reset_index().assign(kind="exposure")
 
-    cyc_keys = ["SUBJID", "phase", "cycle"]
-    cyc = steps.groupby(cyc_keys, sort=False).agg(row=("row", "max"), ends=("end", "count"), n=("end", "size"))
-    cyc["start"] = _extreme(steps, cyc_keys, "start", "min")
-    cyc["end"] = _extreme(steps, cyc_keys, "end", "max").where(cyc.ends == cyc.n)
-    cyc = cyc.reset_index()
-    cyc = cyc.sort_values(["SUBJID", "start"], kind="stable")
+
+def _gap_and_follow_up(steps: pd.DataFrame, r: ElementRules, te: pd.DataFrame, rfpen: pd.Series,
+                       where: str) -> list[pd.DataFrame]:
+    """The gap element after each `gap.after` group whose exposure ended (until the next group
+    starts), and the follow-up element after the last group of each `follow_up.after` value, from
+    the end of the gap (TEDUR of the gap element) until the next exposure or the end of participation."""
+    if r.gap is None and r.follow_up is None:
+        return []
+    period = list(r.gap.get("after") or []) if r.gap else list(r.element)
+    keys = ["SUBJID", *period]
+    cyc = _spans(steps, keys, "max").reset_index().sort_values(["SUBJID", "start"], kind="stable")
     nxt = cyc.groupby("SUBJID").shift(-1)
-    cyc["next_start"], cyc["next_phase"] = nxt.start, nxt.phase
-    rfpen = cyc.SUBJID.map(by_subject.RFPENDTC).astype(object)
-    rfpen_day = rfpen.astype(str).str.slice(0, 10).where(rfpen.notna())
+    cyc["next_start"] = nxt.start
+    out = []
+    if r.gap is not None:
+        out.append(cyc[cyc.end.notna() & (cyc.next_start.isna() | (cyc.next_start > cyc.end))].assign(
+            kind="gap", ETCD=r.gap["etcd"], start=lambda d: d.end))
+    if r.follow_up is not None:
+        after = list(r.follow_up.get("after") or [])
+        last = cyc.next_start.isna()
+        for c in after:  # the last group of its follow_up.after value
+            last |= nxt[c].astype(object).ne(cyc[c].astype(object))
+        offset = _days(te.TEDUR.get(r.gap["etcd"]), where) if r.gap is not None else 0
+        start = _shift_days(cyc.end, offset)
+        text = start.fillna("")
+        rfpen_day = cyc.SUBJID.map(rfpen).astype(object)
+        rfpen_day = rfpen_day.astype(str).str.slice(0, 10).where(rfpen_day.notna()).fillna("")
+        keep = cyc.end.notna() & last & start.notna() & np.where(
+            cyc.next_start.isna(), text.str.slice(0, 10) <= rfpen_day, text < cyc.next_start.fillna(""))
+        out.append(cyc[keep].drop(columns=[c for c in period if c not in after]).assign(
+            kind="follow_up", ETCD=r.follow_up["etcd"], start=start[keep]))
+    return out
 
-    rest = cyc[cyc.end.notna() & (cyc.next_start.isna() | (cyc.next_start > cyc.end))].assign(
-        kind="TFI", step=REST, start=lambda d: d.end)
-    last_of_phase = cyc.next_phase.isna() | (cyc.next_phase != cyc.phase)
-    fu_start = _shift_days(cyc.end, study.treatment.treatment_free_days)
-    fu_text = fu_start.fillna("")
-    keep = cyc.end.notna() & last_of_phase & fu_start.notna() & np.where(
-        cyc.next_start.isna(), fu_text.str.slice(0, 10) <= rfpen_day.fillna(""), fu_text < cyc.next_start.fillna(""))
-    follow = cyc[keep].assign(kind="FU", step=FOLLOW, start=fu_start[keep])
 
-    scr = dm[dm.RFICDTC.notna()]
-    screen = pd.DataFrame({"SUBJID": scr.SUBJID, "phase": None, "cycle": np.nan, "step": SCREEN,
-                           "start": scr.RFICDTC.astype(str).str.slice(0, 10), "kind": "SCRN"})
-    cons = ctx.frames.get(consent)
-    if cons is not None:
-        crow = pd.Series(np.arange(1, len(cons) + 1), index=cons[subject].astype(object)).groupby(level=0).first()
-        screen["row"] = screen.SUBJID.map(crow)
-    cols = ["SUBJID", "phase", "cycle", "step", "kind", "start", "end", "dose", "row"]
-    se = pd.concat([x.reindex(columns=cols) for x in (screen, steps, rest, follow)], ignore_index=True)
-    se["rank"] = se.kind.map({"SCRN": 0, "INF": 1, "TFI": 2, "FU": 3})
+def _plan(se: pd.DataFrame, r: ElementRules, ta: pd.DataFrame, where: str) -> pd.DataFrame:
+    """TAETORD and EPOCH of each element from its slot in the subject's arm (see the module)."""
+    planning = list(r.match.values())
+    group_by = {"first": [], "exposure": list(r.element),
+                "gap": list((r.gap or {}).get("after") or []), "follow_up": list((r.follow_up or {}).get("after") or [])}
+    etcd_epochs = ta.groupby("ETCD").EPOCH.agg(lambda e: e.iloc[0] if e.nunique() == 1 else None)
+    parts = []
+    for kind, rows in se.groupby("kind", sort=False):
+        cols = [c for c in group_by[kind] if c in r.match]
+        plan_cols = [r.match[c] for c in cols]
+        others = [c for c in planning if c not in plan_cols]
+        slots = ta[ta[plan_cols].notna().all(axis=1) & ta[others].isna().all(axis=1)]
+        on_etcd = slots.duplicated(["ARMCD", *plan_cols]).any()  # several candidates: the one with the ETCD
+        if on_etcd:
+            twice = slots.duplicated(["ARMCD", *plan_cols, "ETCD"], keep=False)
+            if twice.any():
+                raise InputError(f"Mapping of {where} (subject_elements)",
+                                 [Problem(r.arms, f"arm {a} plans {e} twice at the same place", row=int(n))
+                                  for a, e, n in zip(slots.ARMCD[twice], slots.ETCD[twice], slots["__row"][twice])])
+        slot = slots[["ARMCD", *plan_cols, "ETCD", "TAETORD", "EPOCH"]].rename(columns=dict(zip(plan_cols, cols)))
+        slot["PLANNED"] = slot.ETCD
+        keys = ["ARMCD", *cols, *(["ETCD"] if on_etcd else [])]
+        hit = rows.merge(slot if on_etcd else slot.drop(columns="ETCD"), how="left", on=keys)
+        hit.index = rows.index
+        if r.etcd_column is None and kind == "exposure":
+            hit["ETCD"] = hit.PLANNED
+        planned = hit.PLANNED.eq(hit.ETCD)
+        hit["TAETORD"] = hit.TAETORD.where(planned)
+        hit["EPOCH"] = hit.EPOCH.where(hit.PLANNED.notna(), hit.ETCD.map(etcd_epochs))
+        parts.append(hit)
+    return pd.concat(parts).loc[se.index]
+
+
+def subject_elements(ctx: DomainContext, r: ElementRules) -> pd.DataFrame:
+    """The elements each subject passed through, one record each, in time order: the first element
+    from the DM date `first.start` to the first exposure; the exposure elements; the gap and
+    follow-up elements; each ends where the next starts (the last at the end of participation, or
+    open while an exposure runs)."""
+    where = ctx.domain
+    if ctx.dm is None:
+        raise _bad(where, "subject_elements needs DM (first element start, arm, end of participation)")
+    for name in ("USUBJID", "SUBJID", "ARMCD", r.first["start"], r.end_of_participation):
+        if name not in ctx.dm:
+            raise _bad(where, f"subject_elements: DM has no {name}")
+    dm = ctx.dm.reset_index(drop=True)
+    by_subject = dm.set_index("SUBJID")
+    te = load_trial_table(ctx.specs_folder, r.elements, ctx.spec, "TE").set_index("ETCD")
+    ta = load_trial_table(ctx.specs_folder, r.arms, ctx.spec, "TA", planning=tuple(r.match.values()))
+    known = set(te.index)
+    used = {r.first["etcd"], *((r.gap or {}).get("etcd"),), *((r.follow_up or {}).get("etcd"),),
+            *(r.etcd_values or {}).values()} - {None}
+    if used - known:
+        raise _bad(where, f"subject_elements: elements {sorted(used - known)} are not in {r.elements}")
+
+    steps = _exposure_elements(ctx, r, by_subject.index)
+    rfpen = by_subject[r.end_of_participation]
+    later = _gap_and_follow_up(steps, r, te, rfpen, where)
+    first = dm[dm[r.first["start"]].notna()]
+    screen = pd.DataFrame({"SUBJID": first.SUBJID, "start": first[r.first["start"]].astype(str).str.slice(0, 10),
+                           "kind": "first", "ETCD": r.first["etcd"], "row": first.index + 1, "__raw": "DM"})
+    if r.first.get("trace"):  # the raw form the start date was collected on: the subject's first record
+        form, subject = ctx.frames[r.first["trace"]["raw"]], r.first["trace"].get("subject") or ctx.subject_of(r.first["trace"]["raw"])
+        rows = pd.Series(np.arange(1, len(form) + 1), index=form[subject].astype(object)).groupby(level=0).first()
+        screen["row"], screen["__raw"] = screen.SUBJID.map(rows), r.first["trace"]["raw"]
+    cols = ["SUBJID", *r.element, "kind", "ETCD", "start", "end", "row", "__raw"]
+    se = pd.concat([x.reindex(columns=cols) for x in (screen, steps, *later)], ignore_index=True)
+    se["__raw"] = se["__raw"].fillna(r.raw)
+    se["rank"] = se.kind.map({k: i for i, k in enumerate(KINDS)})
     se = se.sort_values(["SUBJID", "start", "rank"], kind="stable").reset_index(drop=True)
 
     # contiguous: an element ends where the next one starts; the last one at the end of participation
-    # (a running infusion: no end)
+    # (a running exposure: no end)
     se["SEENDTC"] = se.groupby("SUBJID").start.shift(-1)
     last = se.SEENDTC.isna()
-    running = se.kind.eq("INF") & se.end.isna()
-    se.loc[last & ~running, "SEENDTC"] = se.SUBJID.map(by_subject.RFPENDTC)[last & ~running]
+    running = se.kind.eq("exposure") & se.end.isna()
+    se.loc[last & ~running, "SEENDTC"] = se.SUBJID.map(rfpen)[last & ~running]
 
-    # the planned element: TAETORD and EPOCH of the subject's arm
-    ta = trial_arms(study)
     se["ARMCD"] = se.SUBJID.map(by_subject.ARMCD)
-    se["ETCD"] = se.kind.map({"SCRN": SCREEN, "TFI": REST, "FU": FOLLOW})
-    inf_rows = se.kind.eq("INF")
-    codes = {d: element_code(study, d) for d in se.dose[inf_rows].unique()}  # one per dose level
-    se.loc[inf_rows, "ETCD"] = se.dose[inf_rows].map(codes)
-    se.loc[se.kind.isin(["SCRN", "FU"]), "cycle"] = np.nan  # follow-up is planned per phase, not per cycle
-    plan = ta.rename(columns={"_PHASE": "phase", "_CYCLE": "cycle", "_STEP": "step", "ETCD": "PLANNED"})
-    plan["cycle"] = plan.cycle.astype(float)
-    se = se.merge(plan[["ARMCD", "phase", "cycle", "step", "TAETORD", "PLANNED", "EPOCH"]], how="left",
-                  on=["ARMCD", "phase", "cycle", "step"])
-    planned = se.PLANNED.eq(se.ETCD)
-    se["TAETORD"] = se.TAETORD.where(planned)
-    se["EPOCH"] = se.EPOCH.where(planned, se.kind.map({"SCRN": EPOCHS["screening"], "FU": EPOCHS["follow-up"]})
-                                 .fillna(se.phase.map(EPOCHS)))
-    se["ELEMENT"] = se.ETCD.map(trial_elements(study).set_index("ETCD").ELEMENT)
+    se = _plan(se, r, ta, where)
+    se["ELEMENT"] = se.ETCD.map(te.ELEMENT)
     se["USUBJID"] = se.SUBJID.map(by_subject.USUBJID)
-    se["__raw"] = np.where(se.kind.eq("SCRN"), consent, infusion)
     se["__row"] = se.row
     return se.rename(columns={"start": "SESTDTC"})[
         ["USUBJID", "ETCD", "ELEMENT", "TAETORD", "EPOCH", "SESTDTC", "SEENDTC", "__raw", "__row"]]
 
 
 @domain_algorithm
-def derive_subject_elements(df: pd.DataFrame, ctx: DomainContext, infusion: str = "infusion",
-                            consent: str = "consent") -> pd.DataFrame:
-    """SE from the infusion log, the consent and DM (see `subject_elements`): a mapping without
-    sources; each record traces to the infusion row that starts it (treatment-free interval and
-    follow-up: the last infusion row of the cycle before) or to the consent row."""
-    for name in (infusion, consent):
-        if name not in ctx.frames:
-            raise _bad(ctx.domain, f"subject_elements: no raw dataset {name!r}")
-    se = ctx.cached(("SE", infusion, consent), lambda: subject_elements(ctx, infusion, consent))
-    return _identify(se, ctx)
+def derive_subject_elements(df: pd.DataFrame, ctx: DomainContext, exposure: dict, arms: dict, first: dict,
+                            elements: str = "trial_design/TE.csv", gap: dict | None = None,
+                            follow_up: dict | None = None, end: str = "RFPENDTC") -> pd.DataFrame:
+    """SE by the declared element rules (see the module): a mapping without sources; each record
+    traces to the exposure row that starts it (gap and follow-up: the last exposure row of the group
+    before) or, for the first element, to the subject's DM record. Kept for `epoch_from_elements`."""
+    rules = element_rules(ctx, exposure, arms, elements, first, gap, follow_up, end)
+    se = subject_elements(ctx, rules)
+    ctx.cache[SE_CACHE] = se
+    return _identify(se.copy(), ctx)
 
 
 # --- SV and EPOCH from SE -----------------------------------------------------------------------
@@ -184,7 +376,7 @@ def derive_subject_visits(df: pd.DataFrame, ctx: DomainContext, describe: dict) 
     sv["SVSTDTC"] = _extreme(df, keys, "SVSTDTC", "min")
     sv["SVENDTC"] = _extreme(df, keys, "SVSTDTC", "max")
     sv = sv.reset_index()
-    tv = trial_visits(ctx.study).set_index("VISITNUM")
+    tv = visit_schedule(ctx.specs_folder, ctx.spec, where).planned.drop_duplicates("VISITNUM").set_index("VISITNUM")
     planned = sv.VISITNUM.isin(tv.index)
     # what an unscheduled visit assessed: its sources' descriptions, in the order of `describe`
     uns = df[~df.VISITNUM.isin(tv.index)].drop_duplicates(["USUBJID", "VISITNUM", "what"])
@@ -198,15 +390,16 @@ def derive_subject_visits(df: pd.DataFrame, ctx: DomainContext, describe: dict) 
 
 
 @domain_algorithm
-def derive_epoch_from_elements(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str = "EPOCH",
-                               infusion: str = "infusion", consent: str = "consent") -> pd.DataFrame:
-    """EPOCH of each record from the subject's elements (SE): the epoch of the element in which the
-    record's date falls, compared by date (an element starting on the record's date counts, the
-    latest one of that day winning), null before informed consent, after the end of the last element
-    and for partial dates. Keeps EPOCH in every domain consistent with SE."""
+def derive_epoch_from_elements(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str = "EPOCH") -> pd.DataFrame:
+    """EPOCH of each record from the subject's elements (SE, built right after DM): the epoch of the
+    element in which the record's date falls, compared by date (an element starting on the record's
+    date counts, the latest one of that day winning), null before the first element, after the end
+    of the last element and for partial dates. Keeps EPOCH in every domain consistent with SE."""
     if dtc not in df:
         raise _bad(ctx.domain, f"epoch_from_elements: no variable {dtc}")
-    se = ctx.cached(("SE", infusion, consent), lambda: subject_elements(ctx, infusion, consent))
+    se = ctx.cache.get(SE_CACHE)
+    if se is None:
+        raise _bad(ctx.domain, "epoch_from_elements needs SE: map SE (subject_elements) in the study")
     se = se.assign(day=pd.to_datetime(se.SESTDTC.astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
                    until=pd.to_datetime(se.SEENDTC.astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce"))
     # One resolution on both sides: merge_asof refuses keys of different datetime units.

@@ -8,6 +8,8 @@ its raw dataset and row for the traceability report.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from submit.config import StudyConfig
@@ -38,9 +40,10 @@ def _where(rows: pd.DataFrame, where: dict | None) -> tuple[pd.Series, str]:
 
 def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFrame], study: StudyConfig,
                exceptions: Exceptions, dm: pd.DataFrame | None = None, cache: dict | None = None,
-               subjects: dict[str, str] | None = None) -> pd.DataFrame:
+               subjects: dict[str, str] | None = None, specs_folder: Path | None = None) -> pd.DataFrame:
     """One domain from its mapping; `subjects`: the subject-id column of each raw dataset as the
-    raw schema declares it (SUBJID where not given)."""
+    raw schema declares it (SUBJID where not given); `specs_folder`: the study folder (trial design
+    tables, visit schedule)."""
     domain = mapping.domain
     subjects = subjects or {}
     parts = []
@@ -54,14 +57,15 @@ def run_domain(mapping: DomainMapping, spec: Spec, frames: dict[str, pd.DataFram
         rows = raw[keep.to_numpy()]
         out = pd.DataFrame(index=rows.index)
         for var, step in src.variables.items():
-            ctx = SourceContext(domain, src.raw, rows, frames, study, exceptions, var, subjects)
+            ctx = SourceContext(domain, src.raw, rows, frames, study, exceptions, var, specs_folder=specs_folder,
+                                spec=spec, subjects=subjects)
             out[var] = VARIABLE_ALGORITHMS[step.algorithm](ctx, **step.params)
         out["__raw"] = src.raw
         out["__row"] = rows.index.to_numpy() + 1
         parts.append(out)
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TRACE))
     dctx = DomainContext(domain, study, dm if dm is not None else (df if domain == "DM" else None), frames, exceptions,
-                         {} if cache is None else cache, subjects)
+                         {} if cache is None else cache, specs_folder=specs_folder, spec=spec, subjects=subjects)
     for step in mapping.then:
         df = DOMAIN_ALGORITHMS[step.algorithm](df, dctx, **step.params)
     return conform(df, spec, domain, exceptions, mapping.file)

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from submit.errors import InputError, Problem
-from submit.sdtm.algorithms import (DomainContext, SourceContext, _visits, domain_algorithm, number_text, raw_text,
+from submit.sdtm.visits import visit_schedule
+from submit.sdtm.algorithms import (DomainContext, SourceContext, domain_algorithm, number_text, raw_text,
                                     variable_algorithm)
 
 MAX_TEXT = 200  # bytes of an XPT v5 character value
@@ -92,22 +93,29 @@ def group_start(ctx: SourceContext, raw: str, date: str, time: str, by: dict, eq
 
 
 @variable_algorithm
-def cycle_day_visit(ctx: SourceContext, field: str, cycle: str = "CYCLE", hours: str = "NOMHR",
-                    prefix: str = "C") -> pd.Series:
+def cycle_day_visit(ctx: SourceContext, field: str, code: str, cycle: str = "CYCLE", hours: str = "NOMHR") -> pd.Series:
     """VISIT (`field: name`) or VISITNUM (`field: number`) of a sample taken at a nominal time
     after the start of a cycle's infusion: cycle k, day d = floor(hours / 24) + 1 (a predose
-    sample is day 1), numbered as the EDC visit code CkDd is (100k + d; prefix RT for
-    retreatment cycles: 1000 + 100k + d), so PK samples sort with the other visits of the cycle."""
+    sample is day 1), written as the raw visit code `code` with {cycle} and {day} replaced (e.g.
+    C{cycle}D{day} -> C1D3) and numbered by the visit schedule as the forms carrying that code are,
+    so PK samples sort with the other visits of the cycle. A code the schedule lacks is reported."""
+    where = f"Mapping of {ctx.domain}.{ctx.target}"
     if field not in ("name", "number"):
-        raise _bad(f"Mapping of {ctx.domain}.{ctx.target}", f"cycle_day_visit: field must be name or number, not {field!r}")
-    if prefix not in ("C", "RT"):
-        raise _bad(f"Mapping of {ctx.domain}.{ctx.target}", f"cycle_day_visit: prefix must be C or RT, not {prefix!r}")
+        raise _bad(where, f"cycle_day_visit: field must be name or number, not {field!r}")
+    parts = _PLACEHOLDER.split(code)  # literal, name, literal, ...
+    if sorted(parts[1::2]) != ["cycle", "day"]:
+        raise _bad(where, f"cycle_day_visit: code must name {{cycle}} and {{day}} once each, not {code!r}")
     k = pd.to_numeric(ctx.column(cycle), errors="coerce")
     h = pd.to_numeric(ctx.column(hours), errors="coerce")
-    day = np.maximum(np.floor(h / 24) + 1, 1)
     ok = k.notna() & h.notna()
-    code = (prefix + k.astype("Int64").astype(str) + "D" + day.astype("Int64").astype(str)).where(ok)
-    out = _visits(code)
+    values = {"cycle": k.astype("Int64").astype(str), "day": np.maximum(np.floor(h / 24) + 1, 1).astype("Int64").astype(str)}
+    text = pd.Series(parts[0], index=ctx.rows.index, dtype=object)
+    for name, literal in zip(parts[1::2], parts[2::2]):
+        text = text + values[name] + literal
+    out = visit_schedule(ctx.specs_folder, ctx.spec, f"{ctx.domain}.{ctx.target}").lookup(text.where(ok))
+    bad = ok & out.VISITNUM.isna()
+    if bad.any() and field == "name":
+        ctx.report(bad, hours, f"no visit {code} in the visit schedule for this cycle and nominal time")
     return out.VISIT if field == "name" else out.VISITNUM
 
 
