@@ -183,9 +183,8 @@ def test_a_spec_variable_the_mapping_does_not_compute_is_refused(default_raw, sc
     from submit.raw.reader import read_raw  # noqa: PLC0415
     from submit.sdtm.build import build_sdtm  # noqa: PLC0415
 
-    spec = tmp_path / "sdtm"
-    shutil.copytree(SPECS / "sdtm", spec)
-    (tmp_path / "study.yaml").write_bytes((SPECS / "study.yaml").read_bytes())
+    shutil.copytree(SPECS, tmp_path / "study")
+    spec = tmp_path / "study" / "sdtm"
     tu = spec / "mapping" / "tu.yaml"
     tu.write_text("\n".join(line for line in tu.read_text().splitlines()
                             if not line.strip().startswith(("TULNKID:", "TUMETHOD:"))) + "\n")

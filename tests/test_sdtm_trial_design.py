@@ -373,7 +373,7 @@ def test_trial_summary_from_its_table(built, study, tmp_path):
     ("AGEMAX,,,NONE,,\n", "null flavor"),
     ("AGEMAX,,,,,\n", "either TSVAL or TSVALNF"),
     ("MYPARM,,x,,,\n", "type TSPARM"),
-    ("TITLE,,,,,study.nothing\n", "not a key of study.yaml"),
+    ("TITLE,,,,,study.nothing\n", "not a key of the study configuration"),
     ("TITLE,,,,,DM\n", "only SSTDTC and ACTSUB"),
 ])
 def test_trial_summary_refuses_bad_rows(built, study, tmp_path, rows, message):
