@@ -1,50 +1,15 @@
 """General derivations: take records from a domain, merge variables from another, map values,
 flag existence, carry ADSL variables and flag extreme records.
 
-Filters are declarative: `{VAR: value}` keeps records equal to value, `{VAR: [a, b]}` records in
-the list, `{VAR: {not: [a, b]}}` records outside it, `{VAR: {present: true}}` non-missing ones,
-`{VAR: {lt: 1.0e-4}}` (lt, le, gt, ge) numeric comparisons; several keys must all hold."""
+Filters are declarative conditions on the records (`submit/adam/filters.py`)."""
 
 from __future__ import annotations
-
-import operator
 
 import numpy as np
 import pandas as pd
 
+from submit.adam.filters import select
 from submit.adam.registry import bad_argument, derivation
-
-COMPARE = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
-
-
-def _present(col: pd.Series) -> pd.Series:
-    return col.notna() & (col.astype("str") != "")
-
-
-def select(df: pd.DataFrame, filter: dict | None, fn: str = "filter") -> pd.DataFrame:
-    """The records of `df` that meet a declarative filter."""
-    if not filter:
-        return df
-    keep = pd.Series(True, index=df.index)
-    for var, cond in filter.items():
-        if var not in df:
-            raise bad_argument(fn, "filter", f"names {var!r}, which is not a variable ({', '.join(df.columns[:40])})")
-        col = df[var]
-        if isinstance(cond, dict):
-            if "not" in cond:
-                keep &= ~col.isin(list(cond["not"]))
-            elif "present" in cond:
-                keep &= _present(col) if cond["present"] else ~_present(col)
-            elif len(cond) == 1 and next(iter(cond)) in COMPARE:
-                (op, value), = cond.items()
-                keep &= COMPARE[op](pd.to_numeric(col, errors="coerce"), value).fillna(False).astype(bool)
-            else:
-                raise bad_argument(fn, "filter", f"{var}: expected not, present, {', '.join(COMPARE)}; got {cond!r}")
-        elif isinstance(cond, list):
-            keep &= col.isin(cond)
-        else:
-            keep &= col == cond
-    return df[keep.to_numpy()]
 
 
 def _need(df: pd.DataFrame, names, fn: str, arg: str, what: str) -> None:

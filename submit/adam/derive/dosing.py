@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from submit.adam.derive.basics import select
+from submit.adam.filters import select
 from submit.adam.derive.dates import dtc_to_datetime
 from submit.adam.registry import bad_argument, derivation
 from submit.config import Cohort, DoseStep, StudyConfig

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from submit.adam.derive.basics import pick, select
+from submit.adam.derive.basics import pick
+from submit.adam.filters import select
 from submit.adam.derive.dates import dtc_to_date
 from submit.adam.derive.dosing import infusion_segments
 from submit.adam.registry import bad_argument, derivation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from submit.adam.derive.basics import select
+from submit.adam.filters import select
 from submit.adam.derive.dates import dtc_to_datetime
 from submit.adam.registry import derivation
 

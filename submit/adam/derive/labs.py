@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from submit.adam.derive.basics import _need, select
+from submit.adam.derive.basics import _need
+from submit.adam.filters import select
 from submit.adam.derive.pk import CYCLE_KEYS, HOUR, _cohort_plan, _ns, planned_step_hours, step_segments
 from submit.adam.registry import bad_argument, derivation
 

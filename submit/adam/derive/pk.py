@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from submit.adam.derive.basics import _need, select
+from submit.adam.derive.basics import _need
+from submit.adam.filters import select
 from submit.adam.derive.dosing import check_cohorts, cohort_dose_plan, infusion_segments
 from submit.adam.registry import bad_argument, derivation
 

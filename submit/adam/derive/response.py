@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from submit.adam.derive.basics import select
+from submit.adam.filters import select
 from submit.adam.derive.dates import dtc_to_date
 from submit.adam.registry import bad_argument, derivation
 
