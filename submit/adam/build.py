@@ -62,10 +62,16 @@ def conform(df: pd.DataFrame, spec: Spec, name: str, pipeline: str) -> pd.DataFr
     return out
 
 
-def build_adam(spec_folder: Path, sdtm: dict[str, pd.DataFrame], study: StudyConfig, root: Path) -> AdamResult:
+def build_adam(spec_folder: Path, sdtm: dict[str, pd.DataFrame], study: StudyConfig, root: Path,
+               given: dict[str, pd.DataFrame] | None = None) -> AdamResult:
+    """Every dataset of the ADaM spec in its order. `given`: ADaM datasets derived elsewhere (e.g. a
+    reference ADSL while a study's own is being specified), read by the pipelines but neither
+    derived nor written."""
     spec = load_spec(spec_folder)
-    ctx = AdamContext(sdtm=sdtm, study=study)
+    ctx = AdamContext(sdtm=sdtm, study=study, adam=dict(given or {}))
     for ds in sorted(spec.datasets, key=lambda d: d.order):
+        if ds.name in (given or {}):
+            continue
         path = spec_folder / "derivations" / f"{ds.name.lower()}.yaml"
         if not path.is_file():
             raise InputError(f"No pipeline for {ds.name}", [Problem(str(path), "missing")])
@@ -84,9 +90,11 @@ def build_adam(spec_folder: Path, sdtm: dict[str, pd.DataFrame], study: StudyCon
     out = root / adam_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     for name, df in ctx.adam.items():
+        if name in (given or {}):
+            continue
         write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
     if ctx.qc:
         (root / "qc").mkdir(parents=True, exist_ok=True)
         for stem, frame in sorted(ctx.qc.items()):
             frame.to_csv(root / "qc" / f"{stem}.csv", index=False, lineterminator="\n")
-    return AdamResult(spec=spec, datasets=ctx.adam, qc=ctx.qc)
+    return AdamResult(spec=spec, datasets={k: v for k, v in ctx.adam.items() if k not in (given or {})}, qc=ctx.qc)
