@@ -89,6 +89,23 @@ def load_pipeline(path: Path) -> Pipeline:
     return Pipeline(doc["dataset"], tuple(steps), str(path))
 
 
+def run_steps(df, ctx, steps, fn: str, arg: str):
+    """`df` through `steps`, a list of {derivation: parameters} as in a pipeline (e.g. an SDTM
+    domain extended with imputed dates before a merge, as admiral's `ex_ext`)."""
+    if not isinstance(steps, list):
+        raise bad_argument(fn, arg, f"must be a list of steps, got {steps!r}")
+    for i, raw in enumerate(steps):
+        name = next(iter(raw)) if isinstance(raw, dict) and len(raw) == 1 else None
+        params = raw[name] or {} if name else None
+        if name not in DERIVATIONS or not isinstance(params, dict):
+            raise bad_argument(fn, f"{arg}[{i}]", f"is one known derivation with its parameters, got {raw!r}")
+        problems = signature_problems(DERIVATIONS[name], params, f"{fn}.{arg}[{i}]")
+        if problems:
+            raise ArgumentError(f"{fn}: argument {arg}[{i}]", problems)
+        df = DERIVATIONS[name](df, ctx, **params)
+    return df
+
+
 class ArgumentError(InputError):
     """A derivation refused one of its arguments (raised with the argument's name)."""
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from submit.adam.filters import select
-from submit.adam.registry import bad_argument, derivation
+from submit.adam.registry import bad_argument, derivation, run_steps
 
 
 def _need(df: pd.DataFrame, names, fn: str, arg: str, what: str) -> None:
@@ -42,12 +42,16 @@ def pick(src: pd.DataFrame, by: list[str], order: list[str] | None, mode: str, f
 @derivation
 def derive_vars_merged(df: pd.DataFrame, ctx, domain: str, new_vars: dict, by: list[str] | None = None,
                        filter: dict | None = None, order: list[str] | None = None, mode: str = "first",
-                       exist_flag: str | None = None) -> pd.DataFrame:
+                       exist_flag: str | None = None, prepare: list[dict] | None = None) -> pd.DataFrame:
     """Variables of one record per `by` group of `domain` (meeting `filter`, the first or last by
     `order`): `new_vars` maps each new name to its source variable. `exist_flag` is Y when the
-    group had such a record, N otherwise."""
+    group had such a record, N otherwise. `prepare`: derivation steps run on the domain first
+    (e.g. `derive_vars_dtm` giving EXSTDTM to order and merge by)."""
     by = by or ["USUBJID"]
-    src = select(ctx.domain(domain), filter, "derive_vars_merged")
+    source = ctx.domain(domain)
+    if prepare:
+        source = run_steps(source, ctx, prepare, "derive_vars_merged", "prepare")
+    src = select(source, filter, "derive_vars_merged")
     _need(src, list(new_vars.values()), "derive_vars_merged", "new_vars", domain)
     one = pick(src, by, order, mode, "derive_vars_merged")
     one = one[by + list(dict.fromkeys(new_vars.values()))].copy()
@@ -162,21 +166,17 @@ def derive_var_study_value(df: pd.DataFrame, ctx, new: str, key: str) -> pd.Data
 @derivation
 def derive_var_extreme_date(df: pd.DataFrame, ctx, new: str, sources: list[dict], mode: str = "last",
                             not_after: str | None = None) -> pd.DataFrame:
-    """The latest (or earliest) complete date per subject over several sources, each
-    `{domain, date, filter}` (date: an --DTC or a numeric date); `not_after` caps it by a date
-    variable of the dataset (e.g. the death date for the last date known alive)."""
-    from submit.adam.derive.dates import dtc_to_date
+    """The latest (or earliest) date per subject over several date sources, each
+    `{domain, date, filter, highest, date_imputation}` (date: an --DTC, complete unless `highest`
+    allows imputing, or a numeric date; without `domain` a variable of the dataset itself);
+    `not_after` caps it by a date variable of the dataset (e.g. the death date for the last date
+    known alive)."""
+    from submit.adam.derive.dates import source_dates
 
-    frames = []
-    for i, s in enumerate(sources):
-        if not isinstance(s, dict) or not {"domain", "date"} <= set(s):
-            raise bad_argument("derive_var_extreme_date", f"sources[{i}]", "needs domain and date")
-        data = select(ctx.domain(s["domain"]), s.get("filter"), "derive_var_extreme_date")
-        _need(data, [s["date"]], "derive_var_extreme_date", f"sources[{i}]", s["domain"])
-        date = data[s["date"]]
-        date = date if pd.api.types.is_datetime64_any_dtype(date) else dtc_to_date(date)[0]
-        frames.append(pd.DataFrame({"USUBJID": data["USUBJID"].to_numpy(), "_d": date.to_numpy()}))
-    every = pd.concat(frames, ignore_index=True).dropna()
+    if not isinstance(sources, list) or not sources:
+        raise bad_argument("derive_var_extreme_date", "sources", "must be a non-empty list of date sources")
+    every = pd.concat([source_dates(df, ctx, s, "derive_var_extreme_date", f"sources[{i}]")
+                       for i, s in enumerate(sources)], ignore_index=True)
     if not_after:
         cap = every["USUBJID"].map(df.set_index("USUBJID")[not_after])
         every = every[~(every["_d"] > cap).to_numpy()]
