@@ -210,3 +210,8 @@ def test_extreme_events_set_the_same_variables():
     with pytest.raises(InputError, match=r"events\[1\]"):
         derive_vars_extreme_event(SUBJECTS, ctx({"AE": AE, "DS": DEATHS}),
                                   events=[CAUSE[0], {"domain": "DS", "set": {"DTHCAUS": "DSTERM"}}])
+
+
+def test_a_column_without_any_date_gives_missing_dates():
+    value, dtf = impute_dtc_dt(pd.Series([None, None], dtype="string[pyarrow]"), "M")
+    assert value.isna().all() and dtf.isna().all()

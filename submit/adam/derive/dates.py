@@ -35,7 +35,8 @@ def _parts(dtc: pd.Series) -> pd.DataFrame:
     a text that is not ISO 8601 gives all NaN."""
     text = dtc.astype("str").where(dtc.notna(), "").str.strip()
     parts = text.str.extract(_ISO)
-    return parts.apply(lambda c: pd.to_numeric(c.where(c != "-"), errors="coerce"))
+    return pd.DataFrame({k: pd.to_numeric(c.astype(object).where(c.notna() & (c != "-")), errors="coerce")
+                         .astype("float64") for k, c in parts.items()}, index=dtc.index)
 
 
 def _date_fill(date_imputation: str, fn: str, arg: str) -> tuple[float, float, float]:
