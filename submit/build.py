@@ -96,12 +96,13 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                           + " and write XPT", take))
         if has["adam"]:
             steps.append(("derive ADaM and write XPT", adam))
-        # define.xml of each layer described by specs (an SDTM package taken without specs has none)
-        defined = [layer for layer in ("sdtm", "adam") if has[layer]]
+        # define.xml of each layer described by specs; an SDTM package taken without specs has its own
+        # define.xml or gets one written from its attributes (then its result has a spec)
+        defined = [layer for layer in ("sdtm", "adam") if has[layer] or (layer == "sdtm" and not from_raw)]
 
         def define() -> None:
             for layer, folder in (("sdtm", sdtm_dir(study)), ("adam", adam_dir(study))):
-                if layer in defined:
+                if layer in defined and layers[layer].spec is not None:
                     result = layers[layer]
                     write_define(result.spec, result.domains if layer == "sdtm" else result.datasets, staging / folder,
                                  study)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -168,7 +168,23 @@ def _untyped(df: pd.DataFrame, path: Path, fmt: str, encoding: str = "") -> tupl
 
 
 def _parquet(path: Path, as_text: bool, encoding: str | None) -> tuple[pd.DataFrame, DatasetMeta]:
-    return _untyped(pd.read_parquet(path), path, "parquet")  # Parquet text is UTF-8 by definition
+    """Parquet text is UTF-8 by definition. SAS attributes, where a writer kept them, are the
+    field metadata `label`, `format` and `length` (bytes) and the schema metadata `label`."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    df, meta = _untyped(pd.read_parquet(path), path, "parquet")
+    schema = pq.read_schema(path)
+
+    def text(metadata, key: str) -> str:
+        return (metadata or {}).get(key.encode(), b"").decode("utf-8")
+
+    variables = {}
+    for name, variable in meta.variables.items():
+        field_meta = schema.field(name).metadata if name in schema.names else None
+        length = text(field_meta, "length")
+        variables[name] = replace(variable, label=text(field_meta, "label"), format=text(field_meta, "format"),
+                                  length=int(length) if length.isdigit() else None)
+    return df, replace(meta, label=text(schema.metadata, "label"), variables=variables)
 
 
 def _csv(path: Path, as_text: bool, encoding: str | None) -> tuple[pd.DataFrame, DatasetMeta]:

@@ -39,10 +39,21 @@ def sdtm_frames() -> dict[str, pd.DataFrame]:
 
 
 def export_sdtm(folder: Path) -> Path:
-    """The study's SDTM as Parquet files `<domain>.parquet` in `folder`."""
+    """The study's SDTM as Parquet files `<domain>.parquet` in `folder`, each variable's label in
+    its field metadata (`label`) as an SDTM package carries it."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    sdtm, _ = _collections()
+    columns = sdtm.meta_columns()
     folder.mkdir(parents=True, exist_ok=True)
     for domain, df in sdtm_frames().items():
-        df.to_parquet(folder / f"{domain.lower()}.parquet", index=False)
+        mine = columns[columns["dataset"] == SDTM[domain]]
+        labels = dict(zip(mine["variable"], mine["label"]))
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        fields = [f.with_metadata({"label": labels[f.name]}) if labels.get(f.name) else f for f in table.schema]
+        pq.write_table(table.cast(pa.schema(fields, metadata=table.schema.metadata)),
+                       folder / f"{domain.lower()}.parquet")
     return folder
 
 

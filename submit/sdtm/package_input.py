@@ -30,12 +30,16 @@ from submit.project import sdtm_dir
 from submit.sdtm.build import SdtmResult, xpt_meta
 from submit.sdtm.engine import with_spec_types
 from submit.spec.model import Spec
-from submit.spec.store import load_spec
+from submit.sdtm.ascii_text import COLUMNS, transliterate
+from submit.sdtm.spec_from_input import spec_from_input
+from submit.spec.store import load_spec, write_spec
 from submit.xpt import XptDataset, XptVariable, write_xpt
 
 log = logging.getLogger("submit.sdtm")
 
 INVENTORY = "sdtm_input.csv"  # qc/: what was read, from which file, in which encoding
+TRANSLITERATION = "sdtm_transliteration.csv"  # qc/: text values changed to ASCII (file, row, variable, before, after)
+SPEC_FROM_INPUT = "sdtm_spec_from_input"  # qc/: the SDTM spec derived from the package's attributes
 DEFINE_FILES = ("define.xml", "define.html", "*.xsl")  # an input's define, taken along when there are no specs
 
 
@@ -135,6 +139,7 @@ def take_sdtm(folder: Path, spec_folder: Path | None, study: StudyConfig, root: 
     `spec_folder` None: the study has no SDTM specs."""
     datasets = read_input(folder, encoding)
     check_study(datasets, study)
+    datasets, changed = ascii_text(datasets, root / "qc" / TRANSLITERATION)
     out = root / sdtm_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     spec = load_spec(spec_folder) if spec_folder is not None else None
@@ -152,31 +157,58 @@ def take_sdtm(folder: Path, spec_folder: Path | None, study: StudyConfig, root: 
         if problems:
             raise InputError(f"the SDTM package {folder} does not match the study's SDTM spec", problems)
         for name, df in domains.items():
-            try:
-                write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
-            except DataCheckError as exc:  # e.g. non-ASCII text: name the input file, not the staging one
-                raise DataCheckError(f"{datasets[name].path.name}: cannot be written as XPT v5",
-                                     [replace(p, file=str(datasets[name].path)) for p in exc.problems]) from None
+            _write(replace(datasets[name], data=df), xpt_meta(spec, name), out / f"{name.lower()}.xpt", study)
     else:
         untyped = [Problem(str(ds.path), "CSV carries no variable types: give XPT, SAS7BDAT, Parquet or "
                                          "Dataset-JSON, or add SDTM specs (sdtm/) to the study")
                    for ds in datasets.values() if ds.meta.format == "csv"]
         if untyped:
             raise InputError("SDTM without specs needs typed datasets", untyped)
+        if not (folder / "define.xml").is_file():  # its define.xml is written from its own attributes
+            spec = spec_from_input(datasets, study)
+            write_spec(spec, root / "qc" / SPEC_FROM_INPUT)
+            log.info("%s has no define.xml and the study no SDTM specs: the SDTM define.xml is written from the "
+                     "package's own attributes (qc/%s)", folder, SPEC_FROM_INPUT)
         for name, ds in datasets.items():
             target = out / f"{name.lower()}.xpt"
-            if ds.meta.format == "xpt":
+            if ds.meta.format == "xpt" and name not in changed:
                 shutil.copyfile(ds.path, target)  # the package carries the SDTM exactly as given
             else:
-                write_xpt(ds.data, _file_attributes(ds), target, created=study.dates.build_date)
+                meta = xpt_meta(spec, name) if spec is not None else _file_attributes(ds)
+                _write(ds, meta, target, study)
             domains[name] = ds.data
-        defines = sorted({p for pattern in DEFINE_FILES for p in folder.glob(pattern) if p.is_file()})
-        for path in defines:
-            shutil.copyfile(path, out / path.name)
-        if not (folder / "define.xml").is_file():
-            log.warning("%s has no define.xml and the study no SDTM specs to write one", folder)
+        if spec is None:
+            for path in sorted({p for pattern in DEFINE_FILES for p in folder.glob(pattern) if p.is_file()}):
+                shutil.copyfile(path, out / path.name)
     write_inventory(datasets, root / "qc" / INVENTORY)
     return SdtmResult(spec=spec, domains=domains, exceptions=pd.DataFrame())
+
+
+def _write(ds: InputDataset, meta: XptDataset, target: Path, study: StudyConfig) -> None:
+    try:
+        write_xpt(ds.data, meta, target, created=study.dates.build_date)
+    except DataCheckError as exc:  # e.g. non-ASCII text: name the input file, not the staging one
+        raise DataCheckError(f"{ds.path.name}: cannot be written as XPT v5",
+                             [replace(p, file=str(ds.path)) for p in exc.problems]) from None
+
+
+def ascii_text(datasets: dict[str, InputDataset], report: Path) -> tuple[dict[str, InputDataset], set[str]]:
+    """The datasets with typographic characters transliterated to ASCII (submit/sdtm/ascii_text.py),
+    every change listed in `report`; and the names of the datasets changed."""
+    frames, changed = [], set()
+    out = dict(datasets)
+    for name, ds in datasets.items():
+        data, changes = transliterate(ds.data, ds.path.name)
+        if len(changes):
+            out[name] = replace(ds, data=data)
+            changed.add(name)
+            frames.append(changes)
+            log.warning("%s: %d text value(s) transliterated to ASCII for XPT v5 (qc/%s)", ds.path.name, len(changes),
+                        report.name)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)).to_csv(
+        report, index=False, lineterminator="\n")
+    return out, changed
 
 
 def write_inventory(datasets: dict[str, InputDataset], path: Path) -> None:
