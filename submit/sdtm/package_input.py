@@ -8,10 +8,14 @@ included). The package then carries the SDTM the ADaM is derived from:
   domain is (exactly the spec's datasets and variables, typed as the spec says; every mismatch is an
   InputError naming file and variable) and written as XPT v5 through the spec's metadata, so that
   the SDTM define.xml describes it;
-- it has none: XPT files are copied byte for byte and the other formats written as XPT v5 with the
-  attributes they carry (CSV carries no types and needs specs); no SDTM define.xml is written, the
-  input's own define.xml (with its stylesheet and define.html) is copied when it has one, and
-  validation reports a missing one (FDA technical rejection criterion 1736).
+- it has none: XPT files are copied byte for byte and the other formats written as XPT v5 (CSV
+  carries no types and needs specs); the input's own define.xml (with its stylesheet and
+  define.html) is copied when it has one, else the SDTM define.xml is written from a spec derived
+  from the package's own attributes (submit/sdtm/spec_from_input.py), as a package without one is
+  rejected (FDA technical rejection criterion 1736).
+
+Either way, text that XPT v5 cannot hold is transliterated to ASCII where it has an ASCII form
+(submit/sdtm/ascii_text.py), every change listed in qc/sdtm_transliteration.csv.
 """
 
 from __future__ import annotations
