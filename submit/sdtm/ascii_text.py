@@ -1,6 +1,6 @@
 """XPT v5 holds ASCII text only. An SDTM package given in a format that holds Unicode (Parquet,
 Dataset-JSON) may carry typographic characters that a word processor put there: a curly
-apostrophe in "Alzheimer’s", curly quotes, en and em dashes, no-break spaces, accented letters.
+apostrophe ("Crohn’s disease"), curly quotes, en and em dashes, no-break spaces, accented letters.
 These are transliterated to their ASCII forms, declared here and reported value by value
 (qc/sdtm_transliteration.csv: file, row, variable, before, after), so that nothing changes
 silently. A character without an ASCII form (e.g. CJK text) is not touched: the XPT writer then
