@@ -5,7 +5,8 @@
 * `subject_visits`: SV from the visit-coded records stacked by the mapping's sources (numbered by the
   visit schedule, so SV, TV and the findings domains share one numbering).
 * `epoch_from_elements`: EPOCH of any dated record from the subject's elements (SE, built right
-  after DM), so that the EPOCH of a record agrees with SE.
+  after DM), so that the EPOCH of a record agrees with SE; compared by date, or with `by_time` by date
+  and time (a pre-dose measurement on the day of the first dose stays in screening).
 
 Element rules (se.yaml), e.g. for cycles of dose steps:
 
