@@ -89,6 +89,8 @@ FORMULAS = {
     "bsa_haycock": (("weight", "height"), lambda v: 0.024265 * v["height"] ** 0.3964 * v["weight"] ** 0.5378),
     "bsa_gehan_george": (("weight", "height"), lambda v: 0.0235 * v["height"] ** 0.42246 * v["weight"] ** 0.51456),
     "ratio": (("numerator", "denominator"), lambda v: v["numerator"] / v["denominator"]),
+    # a white cell differential as an absolute count: the total count times the fraction
+    "fraction_of": (("total", "fraction"), lambda v: v["total"] * v["fraction"]),
 }
 
 
@@ -96,14 +98,16 @@ FORMULAS = {
 def derive_param_computed(df: pd.DataFrame, ctx, kind: str, inputs: dict, by: list[str], set_values: dict,
                           filter: dict | None = None, constant: list[str] | None = None,
                           constant_by: list[str] | None = None, value: str = "AVAL",
-                          paramcd: str = "PARAMCD") -> pd.DataFrame:
+                          paramcd: str = "PARAMCD", skip_existing: bool = False) -> pd.DataFrame:
     """New parameter records computed by the named formula `kind` (mean_arterial_pressure: (SBP +
     2 DBP) / 3; bmi: kg / m2 from kg and cm; bsa_mosteller, bsa_dubois, bsa_haycock,
     bsa_gehan_george: m2 from kg and cm; ratio) from the `value`s of the parameters `inputs`
-    (role -> PARAMCD) among the records meeting `filter`: one record per `by` group that has every
+    (role -> PARAMCD; fraction_of: total x fraction) among the records meeting `filter`: one record per `by` group that has every
     input, carrying the `by` variables, the value and `set_values` (e.g. PARAMCD). Roles listed in
     `constant` are measured once and joined by `constant_by` instead (e.g. height, by USUBJID).
-    A group whose result is missing gets no record; an input given twice in a group is an error."""
+    A group whose result is missing gets no record; an input given twice in a group is an error.
+    With `skip_existing`, a group that already has a record of the new PARAMCD gets none (e.g. an
+    absolute count derived only where the lab did not report one)."""
     fn = "derive_param_computed"
     if kind not in FORMULAS:
         raise bad_argument(fn, "kind", f"must be one of {', '.join(FORMULAS)}, got {kind!r}")
@@ -128,6 +132,13 @@ def derive_param_computed(df: pd.DataFrame, ctx, kind: str, inputs: dict, by: li
     frame = frame.reset_index(drop=True)
     result = formula({role: frame[f"_{role}"].astype(float) for role in roles})
     new = frame[list(by)].assign(**{value: result.to_numpy()})[result.notna().to_numpy()]
+    if skip_existing:
+        target = (set_values or {}).get(paramcd)
+        if target is None:
+            raise bad_argument(fn, "skip_existing", f"needs set_values to give {paramcd}")
+        have = df.loc[(df[paramcd] == target).to_numpy(), list(by)].drop_duplicates().assign(_have=True)
+        hit = new[list(by)].merge(have, on=list(by), how="left")["_have"].notna().to_numpy()
+        new = new[~hit]
     return _append(df, _set_values(new, set_values, fn))
 
 
@@ -155,14 +166,32 @@ def derive_extreme_records(df: pd.DataFrame, ctx, by: list[str], order: list[str
                            mode: str = "last", filter: dict | None = None) -> pd.DataFrame:
     """New records: a copy of the first or last record (by `order`) of each `by` group among those
     meeting `filter`, with `set_values` (e.g. the last on-treatment value as AVISIT End of
-    Treatment, DTYPE LOV). Missing `order` values sort last, as in admiral."""
+    Treatment, DTYPE LOV). An `order` item {desc: VAR} sorts descending; missing values sort
+    last either way, as in admiral."""
     fn = "derive_extreme_records"
-    _need(df, [*by, *order], fn, "by/order", ctx.dataset or "the dataset")
+    _need(df, [*by, *_sort_keys(order, fn)[0]], fn, "by/order", ctx.dataset or "the dataset")
     if mode not in ("first", "last"):
         raise bad_argument(fn, "mode", f"must be 'first' or 'last', got {mode!r}")
+    names, ascending = _sort_keys(order, fn)
     candidates = df[_where(df, filter, fn)]
-    chosen = candidates.sort_values(order, kind="stable", na_position="last").drop_duplicates(by, keep=mode)
+    chosen = candidates.sort_values(names, ascending=ascending, kind="stable", na_position="last")
+    chosen = chosen.drop_duplicates(by, keep=mode)
     return _append(df, _set_values(chosen.sort_index().copy(), set_values, fn))
+
+
+def _sort_keys(order: list, fn: str) -> tuple[list[str], list[bool]]:
+    """Variable names and ascending flags of an `order` list of names and {desc: NAME} items."""
+    names, ascending = [], []
+    for item in order:
+        if isinstance(item, dict) and set(item) == {"desc"}:
+            names.append(item["desc"])
+            ascending.append(False)
+        elif isinstance(item, str):
+            names.append(item)
+            ascending.append(True)
+        else:
+            raise bad_argument(fn, "order", f"items are variable names or {{desc: NAME}}, got {item!r}")
+    return names, ascending
 
 
 def _dates(df: pd.DataFrame, name: str | None, fn: str, arg: str) -> pd.Series | None:
@@ -350,3 +379,16 @@ def _condition_vars(condition) -> list[str]:
     for key, value in condition.items():
         names += _condition_vars(value) if key in ("any", "all", "not") else [key]
     return names
+
+
+@derivation
+def derive_var_analysis_ratio(df: pd.DataFrame, ctx, numerator: str, denominator: str,
+                              new: str | None = None) -> pd.DataFrame:
+    """`new` (default R2 + the denominator's name, e.g. R2BASE, R2ANRLO) = `numerator` /
+    `denominator`; missing where the denominator is 0 or missing."""
+    fn = "derive_var_analysis_ratio"
+    _need(df, [numerator, denominator], fn, "numerator/denominator", ctx.dataset or "the dataset")
+    d = pd.to_numeric(df[denominator], errors="coerce").astype(float)
+    out = df.copy()
+    out[new or f"R2{denominator}"] = (pd.to_numeric(df[numerator], errors="coerce").astype(float) / d).where(d != 0)
+    return out
