@@ -222,7 +222,8 @@ def derive_var_steady_state(df: pd.DataFrame, ctx, new: str, time: str = "ADTM",
 @derivation
 def derive_var_cases(df: pd.DataFrame, ctx, new: str, cases: list[dict], default=None) -> pd.DataFrame:
     """`new` = the `value` of the first of `cases` ({filter, value}) whose filter the record meets,
-    else `default` (the declarative CASE WHEN: the order of the cases is their priority)."""
+    else `default` (the declarative CASE WHEN: the order of the cases is their priority). A value
+    `{var: NAME}` takes the record's NAME; an empty filter holds for every record."""
     fn = "derive_var_cases"
     result = pd.Series(default, index=df.index, dtype=object)
     decided = pd.Series(False, index=df.index)
@@ -230,7 +231,12 @@ def derive_var_cases(df: pd.DataFrame, ctx, new: str, cases: list[dict], default
         if not isinstance(case, dict) or "filter" not in case or "value" not in case:
             raise bad_argument(fn, f"cases[{i}]", "needs filter and value")
         hit = df.index.isin(select(df, case["filter"], fn).index) & ~decided.to_numpy()
-        result[hit] = case["value"]
+        value = case["value"]
+        if isinstance(value, dict):  # {var: NAME}: the record's value of another variable
+            if set(value) != {"var"} or value["var"] not in df:
+                raise bad_argument(fn, f"cases[{i}]", f"value {{var: NAME}} must name a variable, got {value!r}")
+            value = df[value["var"]].to_numpy(dtype=object)[hit]
+        result[hit] = value
         decided |= hit
     out = df.copy()
     out[new] = result
