@@ -53,6 +53,21 @@ def reference(dataset: str) -> pd.DataFrame:
     return getattr(adam, ADAM[dataset])
 
 
+def as_built(df: pd.DataFrame) -> pd.DataFrame:
+    """A reference dataset as our own build holds it: dates (R Date objects) and datetimes (UTC)
+    as naive datetime64, so that derivations reading a given dataset see what they would see in
+    one we derived."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            if getattr(col.dt, "tz", None) is not None:
+                out[c] = col.dt.tz_localize(None)
+        elif col.dtype == object and col.map(lambda v: hasattr(v, "isoformat")).any():
+            out[c] = pd.to_datetime(col)
+    return out
+
+
 def built_adam(root: Path) -> dict[str, pd.DataFrame]:
     """The study's ADaM derived by `specs/pharmaverse` from the SDTM, read back from the XPTs
     written under `root`. While the study has no ADSL spec, admiral's ADSL stands in for it."""
@@ -64,7 +79,7 @@ def built_adam(root: Path) -> dict[str, pd.DataFrame]:
 
     study = load_study_config(SPECS / "study.yaml")
     names = {d.name for d in load_spec(SPECS / "adam").datasets}
-    given = {} if "ADSL" in names else {"ADSL": reference("ADSL")}
+    given = {} if "ADSL" in names else {"ADSL": as_built(reference("ADSL"))}
     result = build_adam(SPECS / "adam", sdtm_frames(), study, root, given=given)
     return {name: read_dataset(root / adam_dir(study) / f"{name.lower()}.xpt")[0] for name in result.datasets}
 
