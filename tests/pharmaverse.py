@@ -15,10 +15,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "specs" / "pharmaverse"
-# SDTM domain -> pharmaversesdtm dataset (the oncology extension names its RS/TU/TR `*_onco`)
+# SDTM domain -> pharmaversesdtm dataset. RS and TU are the RECIST 1.1 versions (`*_onco_recist`):
+# admiralonco's ADRS template derives pharmaverseadam's adrs_onco (and so adtte_onco) from them.
 SDTM = {"DM": "dm", "AE": "ae", "CM": "cm", "DS": "ds", "EG": "eg", "EX": "ex", "LB": "lb", "MH": "mh",
         "PC": "pc", "PP": "pp", "QS": "qs", "SV": "sv", "TS": "ts", "VS": "vs", "SUPPAE": "suppae",
-        "SUPPDM": "suppdm", "SUPPDS": "suppds", "RS": "rs_onco", "TU": "tu_onco", "TR": "tr_onco"}
+        "SUPPDM": "suppdm", "SUPPDS": "suppds", "RS": "rs_onco_recist", "TU": "tu_onco_recist", "TR": "tr_onco"}
 # ADaM dataset -> pharmaverseadam dataset
 ADAM = {"ADSL": "adsl", "ADAE": "adae", "ADVS": "advs", "ADLB": "adlb", "ADEX": "adex", "ADEG": "adeg",
         "ADCM": "adcm", "ADMH": "admh", "ADPC": "adpc", "ADPP": "adpp", "ADRS": "adrs_onco",
