@@ -48,7 +48,7 @@ def interval_hours(terms: pd.Series, extra: dict | None = None) -> pd.Series:
     text = terms.astype("string").str.strip().str.upper()
     hours = text.map(table).astype(float)
     parts = text.str.extract(_PATTERN)
-    by_pattern = pd.to_numeric(parts[0], errors="coerce") * parts[1].map(_UNIT_HOURS).astype(float)
+    by_pattern = (pd.to_numeric(parts[0], errors="coerce") * parts[1].map(_UNIT_HOURS)).astype(float)
     return hours.fillna(by_pattern)
 
 
@@ -185,12 +185,12 @@ def timepoint_hours(text: pd.Series, range_point: str = "midpoint") -> pd.Series
     hours = pd.Series(np.nan, index=text.index)
     hours[t.str.match(_PREDOSE).fillna(False).to_numpy()] = 0.0
     one = t.str.extract(_AMOUNT)
-    hours = hours.fillna(pd.to_numeric(one[0], errors="coerce") * _unit_hours(one[1]))
+    hours = hours.fillna((pd.to_numeric(one[0], errors="coerce") * _unit_hours(one[1])).astype(float))
     span = t.str.extract(_RANGE)
-    low, high = (pd.to_numeric(span[i], errors="coerce") for i in (0, 1))
+    low, high = (pd.to_numeric(span[i], errors="coerce").astype(float) for i in (0, 1))
     point = {"midpoint": (low + high) / 2, "start": low, "end": high}[range_point]
     hours = hours.fillna(point * _unit_hours(span[2]))
-    day = pd.to_numeric(t.str.extract(_DAY)[0], errors="coerce")
+    day = pd.to_numeric(t.str.extract(_DAY)[0], errors="coerce").astype(float)
     return hours.fillna(day * 24.0).astype(float)
 
 
