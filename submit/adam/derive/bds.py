@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from submit.adam.derive.basics import _need
-from submit.adam.filters import meets, select
+from submit.adam.filters import meets
 from submit.adam.registry import bad_argument, derivation
 
 
@@ -92,6 +92,25 @@ FORMULAS = {
     # a white cell differential as an absolute count: the total count times the fraction
     "fraction_of": (("total", "fraction"), lambda v: v["total"] * v["fraction"]),
 }
+
+
+@derivation
+def derive_var_computed(df: pd.DataFrame, ctx, kind: str, inputs: dict, new: str,
+                        decimals: int | None = None) -> pd.DataFrame:
+    """`new` = the named formula `kind` of FORMULAS (the same as derive_param_computed's) applied to
+    the variables of each record that `inputs` gives for its roles (e.g. {weight: WTBL, height:
+    HTBL}); rounded to `decimals` (numpy's half-to-even, as the value is recorded) when given."""
+    fn = "derive_var_computed"
+    if kind not in FORMULAS:
+        raise bad_argument(fn, "kind", f"must be one of {', '.join(FORMULAS)}, got {kind!r}")
+    roles, formula = FORMULAS[kind]
+    if set(inputs) != set(roles):
+        raise bad_argument(fn, "inputs", f"{kind} takes the roles {', '.join(roles)}, got {', '.join(inputs)}")
+    _need(df, list(inputs.values()), fn, "inputs", ctx.dataset or "the dataset")
+    value = formula({role: pd.to_numeric(df[var], errors="coerce") for role, var in inputs.items()})
+    out = df.copy()
+    out[new] = value.round(decimals) if decimals is not None else value
+    return out
 
 
 @derivation
