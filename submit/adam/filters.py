@@ -8,6 +8,7 @@ A filter is a mapping whose entries must all hold:
     {AVAL: {present: true}}                non-missing (blank text is missing)
     {AVAL: {ge: 90, lt: 140}}              lt, le, gt, ge, eq, ne: every comparison must hold
     {ADT: {le: {var: TRTSDT}}}             ... against another variable of the same record
+    {ADT: {ge: {var: RANDDT, days: 42}}}   ... a date variable shifted by a number of days
     {AETERM: {contains: RASH}}             contains, starts_with, ends_with (case-sensitive;
     {AETERM: {contains: rash, case: false}}  `case: false` ignores case), matches (a regular
                                            expression searched in the text)
@@ -100,9 +101,14 @@ def _holds(df: pd.DataFrame, col: pd.Series, var: str, cond, fn: str, arg: str) 
 def _comparable(df: pd.DataFrame, col: pd.Series, value, var: str, fn: str, arg: str):
     """Both sides of a comparison in the variable's type: dates, numbers or text."""
     if isinstance(value, dict):
-        if set(value) != {"var"} or value["var"] not in df:
+        if set(value) - {"days"} != {"var"} or value["var"] not in df:
             raise bad_argument(fn, arg, f"{var}: compare with {{var: NAME}} of an existing variable, got {value!r}")
-        value = df[value["var"]]
+        other = df[value["var"]]
+        if "days" in value:
+            if not pd.api.types.is_datetime64_any_dtype(other) or not isinstance(value["days"], int):
+                raise bad_argument(fn, arg, f"{var}: days shift a date variable by a whole number, got {value!r}")
+            other = other + pd.Timedelta(days=value["days"])
+        value = other
     if pd.api.types.is_datetime64_any_dtype(col):
         right = pd.to_datetime(value, errors="coerce")
         return col, right.astype(col.dtype) if isinstance(right, pd.Series) else right

@@ -26,7 +26,10 @@ DERIVATIONS: dict[str, Callable] = {}
 
 
 def derivation(fn: Callable) -> Callable:
-    """Register `fn` under its own name."""
+    """Register `fn` under its own name; a second derivation of that name is a programming error."""
+    if fn.__name__ in DERIVATIONS and DERIVATIONS[fn.__name__] is not fn:
+        raise RuntimeError(f"two ADaM derivations are named {fn.__name__}: {DERIVATIONS[fn.__name__].__module__} "
+                           f"and {fn.__module__}")
     DERIVATIONS[fn.__name__] = fn
     return fn
 

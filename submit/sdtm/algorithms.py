@@ -154,6 +154,22 @@ def hardcode(ctx: SourceContext, value) -> pd.Series:
     return pd.Series(value, index=ctx.rows.index, dtype=object if isinstance(value, str) else float)
 
 
+PRESENCE = ("present", "missing")
+
+
+@variable_algorithm
+def hardcode_if(ctx: SourceContext, column: str, when: str, value: str) -> pd.Series:
+    """A constant where the raw `column` has a value (`when: present`, e.g. the unit of a result
+    collected on the form) or where it is empty (`when: missing`, e.g. --STAT NOT DONE for an
+    assessment left blank); null elsewhere. Blank text counts as missing."""
+    if when not in PRESENCE:
+        raise InputError(f"Mapping of {ctx.domain}.{ctx.target}",
+                         [Problem("mapping", f"hardcode_if: when must be one of {', '.join(PRESENCE)}, not {when!r}")])
+    raw = ctx.column(column)
+    present = raw.notna() & (raw.astype(str).str.strip() != "")
+    return pd.Series(np.where(present == (when == "present"), value, None), index=ctx.rows.index, dtype=object)
+
+
 @variable_algorithm
 def study_value(ctx: SourceContext, key: str) -> pd.Series:
     """A value of the study configuration, e.g. `study.id`."""

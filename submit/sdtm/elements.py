@@ -5,7 +5,8 @@
 * `subject_visits`: SV from the visit-coded records stacked by the mapping's sources (numbered by the
   visit schedule, so SV, TV and the findings domains share one numbering).
 * `epoch_from_elements`: EPOCH of any dated record from the subject's elements (SE, built right
-  after DM), so that the EPOCH of a record agrees with SE.
+  after DM), so that the EPOCH of a record agrees with SE; compared by date, or with `by_time` by date
+  and time (a pre-dose measurement on the day of the first dose stays in screening).
 
 Element rules (se.yaml), e.g. for cycles of dose steps:
 
@@ -390,27 +391,37 @@ def derive_subject_visits(df: pd.DataFrame, ctx: DomainContext, describe: dict) 
 
 
 @domain_algorithm
-def derive_epoch_from_elements(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str = "EPOCH") -> pd.DataFrame:
+def derive_epoch_from_elements(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str = "EPOCH",
+                               by_time: bool = False) -> pd.DataFrame:
     """EPOCH of each record from the subject's elements (SE, built right after DM): the epoch of the
     element in which the record's date falls, compared by date (an element starting on the record's
     date counts, the latest one of that day winning), null before the first element, after the end
-    of the last element and for partial dates. Keeps EPOCH in every domain consistent with SE."""
+    of the last element and for partial dates. Keeps EPOCH in every domain consistent with SE.
+    With `by_time`, a record with a time is placed by date and time among elements starting with a
+    time (a pre-dose measurement on the day of the first dose stays in the element before the dose);
+    a record or element without a time is still compared by date."""
     if dtc not in df:
         raise _bad(ctx.domain, f"epoch_from_elements: no variable {dtc}")
+    if not isinstance(by_time, bool):
+        raise _bad(ctx.domain, f"epoch_from_elements: by_time must be true or false, not {by_time!r}")
     se = ctx.cache.get(SE_CACHE)
     if se is None:
         raise _bad(ctx.domain, "epoch_from_elements needs SE: map SE (subject_elements) in the study")
     se = se.assign(day=pd.to_datetime(se.SESTDTC.astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
                    until=pd.to_datetime(se.SEENDTC.astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce"))
+    # an element starts at its time when it has one, else at the start of its day
+    se["at"] = _moment(se.SESTDTC, se.day, by_time, end_of_day=False)
     # One resolution on both sides: merge_asof refuses keys of different datetime units.
-    se = se[se.day.notna()].sort_values(["day", "SESTDTC"], kind="stable").astype(
-        {"USUBJID": object, "day": "datetime64[us]"})
-    text = df[dtc].astype(object).where(df[dtc].notna(), "").astype(str).str.slice(0, 10)
-    rec = pd.DataFrame({"USUBJID": df.USUBJID.astype(object),
-                        "day": pd.to_datetime(text.where(text.str.len() == 10), format="%Y-%m-%d", errors="coerce"),
-                        "i": np.arange(len(df))})
-    known = rec[rec.day.notna()].sort_values("day", kind="stable").astype({"day": "datetime64[us]"})
-    hit = pd.merge_asof(known, se[["USUBJID", "day", "until", "EPOCH", "SEENDTC"]], on="day", by="USUBJID",
+    se = se[se.day.notna()].sort_values(["at", "SESTDTC"], kind="stable").astype(
+        {"USUBJID": object, "at": "datetime64[us]"})
+    stamp = df[dtc].astype(object).where(df[dtc].notna(), "").astype(str)
+    text = stamp.str.slice(0, 10)
+    day = pd.to_datetime(text.where(text.str.len() == 10), format="%Y-%m-%d", errors="coerce")
+    # a record at its time when it has one, else at the end of its day (every element of that day counts)
+    rec = pd.DataFrame({"USUBJID": df.USUBJID.astype(object), "day": day,
+                        "at": _moment(stamp, day, by_time, end_of_day=True), "i": np.arange(len(df))})
+    known = rec[rec.day.notna()].sort_values("at", kind="stable").astype({"at": "datetime64[us]"})
+    hit = pd.merge_asof(known, se[["USUBJID", "at", "until", "EPOCH", "SEENDTC"]], on="at", by="USUBJID",
                         direction="backward")
     inside = hit.SEENDTC.isna() | hit.until.isna() | (hit.day <= hit.until)
     # after the last element's end: no epoch, unless the element is open (a running infusion)
@@ -418,3 +429,15 @@ def derive_epoch_from_elements(df: pd.DataFrame, ctx: DomainContext, dtc: str, t
     epoch[hit.i.to_numpy()] = hit.EPOCH.astype(object).where(inside & hit.EPOCH.notna(), None).to_numpy()
     df[target] = epoch
     return df
+
+
+def _moment(stamp: pd.Series, day: pd.Series, by_time: bool, end_of_day: bool) -> pd.Series:
+    """The instant an ISO 8601 text is compared at: its date and time (`by_time` and a time given),
+    else its day (the end of it with `end_of_day`, so that it follows every time of that day)."""
+    whole_day = day + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1) if end_of_day else day
+    if not by_time:
+        return whole_day
+    text = stamp.astype(object).where(stamp.notna(), "").astype(str)
+    timed = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+    at = pd.to_datetime(text.where(timed).str.slice(0, 16), format="%Y-%m-%dT%H:%M", errors="coerce")
+    return at.where(timed, whole_day)

@@ -192,13 +192,3 @@ def derive_var_copy(df: pd.DataFrame, ctx, source: str, new: str) -> pd.DataFram
     out = df.copy()
     out[new] = df[source]
     return out
-
-
-@derivation
-def derive_var_bsa(df: pd.DataFrame, ctx, height: str, weight: str, new: str) -> pd.DataFrame:
-    """Body surface area (m2) by Mosteller: sqrt(height [cm] x weight [kg] / 3600), to 2 decimals
-    as it is recorded and used for dosing."""
-    _need(df, [height, weight], "derive_var_bsa", "height/weight", ctx.dataset or "the dataset")
-    out = df.copy()
-    out[new] = np.sqrt(df[height] * df[weight] / 3600).round(2)
-    return out

@@ -189,17 +189,6 @@ def derive_vars_dtm(df: pd.DataFrame, ctx, source: str, new: str, highest: str =
     return out
 
 
-@derivation
-def derive_vars_dtm_to_dt(df: pd.DataFrame, ctx, source: str, new: str) -> pd.DataFrame:
-    """`new` = the date of the datetime `source` (TRTSDT from TRTSDTM)."""
-    values = _source(df, ctx, source, "derive_vars_dtm_to_dt")
-    if not pd.api.types.is_datetime64_any_dtype(values):
-        raise bad_argument("derive_vars_dtm_to_dt", "source", f"{source!r} is not a datetime")
-    out = df.copy()
-    out[new] = values.dt.normalize()
-    return out
-
-
 # --- dates from several sources -------------------------------------------------------------------
 
 SOURCE_KEYS = {"domain", "date", "filter", "highest", "date_imputation", "mode"}

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from submit.adam.derive.basics import _need
+from submit.adam.derive.values import value_of
 from submit.adam.filters import select
 from submit.adam.derive.dosing import check_cohorts, cohort_dose_plan, infusion_segments
 from submit.adam.registry import bad_argument, derivation
@@ -222,18 +223,23 @@ def derive_var_steady_state(df: pd.DataFrame, ctx, new: str, time: str = "ADTM",
 @derivation
 def derive_var_cases(df: pd.DataFrame, ctx, new: str, cases: list[dict], default=None) -> pd.DataFrame:
     """`new` = the `value` of the first of `cases` ({filter, value}) whose filter the record meets,
-    else `default` (the declarative CASE WHEN: the order of the cases is their priority)."""
+    else `default` (the declarative CASE WHEN: the order of the cases is their priority). A value
+    or the default may be `{var: NAME}`: that variable of the record (a coalesce, in order); an empty filter holds for every record."""
     fn = "derive_var_cases"
-    result = pd.Series(default, index=df.index, dtype=object)
+    takes_var = isinstance(default, dict) or any(isinstance(c, dict) and isinstance(c.get("value"), dict) for c in cases)
+    fallback = value_of(df, default, fn, "default")
+    result = fallback.astype(object).copy() if isinstance(fallback, pd.Series) else pd.Series(default, index=df.index, dtype=object)
     decided = pd.Series(False, index=df.index)
     for i, case in enumerate(cases):
         if not isinstance(case, dict) or "filter" not in case or "value" not in case:
             raise bad_argument(fn, f"cases[{i}]", "needs filter and value")
         hit = df.index.isin(select(df, case["filter"], fn).index) & ~decided.to_numpy()
-        result[hit] = case["value"]
+        value = value_of(df, case["value"], fn, f"cases[{i}].value")
+        result[hit] = value[hit].astype(object).to_numpy() if isinstance(value, pd.Series) else case["value"]
         decided |= hit
     out = df.copy()
-    out[new] = result
+    # Values taken from variables keep their type (numbers, datetimes); constants stay as given.
+    out[new] = result.infer_objects() if takes_var else result
     return out
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from submit.adam.filters import select
 from submit.adam.derive.dates import dtc_to_date
+from submit.adam.derive.extreme_event import extreme_event_records
 from submit.adam.registry import bad_argument, derivation
 
 OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
@@ -184,19 +185,16 @@ def derive_param_best_response(df: pd.DataFrame, ctx, paramcd: str, param: str, 
                                none: str, filter: dict | None = None, population: dict | None = None) -> pd.DataFrame:
     """Best of the `source` responses meeting `filter` per subject of the `population` (ADSL filter),
     by the hierarchy `order` (best first); subjects without one get `none`. The record keeps the
-    date, visit and traceability of the assessment chosen (the first of equal ones)."""
-    rows = select(df[df["PARAMCD"] == source], filter, "derive_param_best_response")
-    rank = {v: i for i, v in enumerate(order)}
-    rows = rows[rows["AVALC"].isin(order)].assign(_rank=lambda d: d["AVALC"].map(rank))
-    best = rows.sort_values(["USUBJID", "_rank", "ADT"], kind="stable").drop_duplicates("USUBJID")
-    subjects = _population(ctx, population).merge(best.drop(columns=["PARAMCD", "PARAM", "_rank"]), on="USUBJID",
-                                                   how="left")
-    subjects["AVALC"] = subjects["AVALC"].fillna(none)
-    subjects = subjects.assign(PARAMCD=paramcd, PARAM=param, AVAL=np.nan,
-                               SRCDOM="ADRS", SRCVAR="AVALC")
-    subjects["SRCSEQ"] = np.nan  # set once ASEQ exists: see derive_var_srcseq_adrs
-    subjects["_SRCASSESS"] = subjects.get("_ASSESS")
-    return pd.concat([df, subjects], ignore_index=True)
+    date, visit and traceability of the assessment chosen (the first of equal ones). The ordered
+    events of derive_param_extreme_event, one per response of the hierarchy."""
+    events = [{"filter": {"AVALC": value}} for value in order] + [{"dataset": "ADSL", "set": {"AVALC": none}}]
+    where = {"PARAMCD": source, **({"all": [filter]} if filter else {})}
+    best = extreme_event_records(df, ctx, events, ["event", "ADT"], source=where,
+                                 population=population or {}, fn="derive_param_best_response")
+    best = best.assign(PARAMCD=paramcd, PARAM=param, AVAL=np.nan, SRCDOM="ADRS", SRCVAR="AVALC")
+    best["SRCSEQ"] = np.nan  # set once ASEQ exists: see derive_var_srcseq_assessment
+    best["_SRCASSESS"] = best.get("_ASSESS")
+    return pd.concat([df, best], ignore_index=True)
 
 
 @derivation
