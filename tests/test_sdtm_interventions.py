@@ -15,7 +15,7 @@ from submit.raw.reader import read_raw
 from submit.sdtm.algorithms import Exceptions, SourceContext
 from submit.sdtm.build import build_sdtm
 from submit.sdtm.visits import fixed_visit
-from submit.spec.ct import ct_folder
+from submit.spec.ct import ct_file
 from submit.spec.store import load_spec
 
 PARTIAL = r"^\d{4}(-\d{2})?$"
@@ -159,7 +159,7 @@ def test_mh_primary_diagnosis_for_every_subject_with_the_raw_date(sdtm, raw, usu
 
 
 def _ct_terms(codelist: str) -> set[str]:
-    ct = pd.read_csv(ct_folder() / "sdtm-ct-2025-03-28.txt", sep="\t", dtype=str, keep_default_na=False)
+    ct = pd.read_csv(ct_file("sdtm-ct-2025-03-28.txt"), sep="\t", dtype=str, keep_default_na=False)
     return set(ct.loc[ct["Codelist Code"] == codelist, "CDISC Submission Value"])
 
 

@@ -22,7 +22,7 @@ from submit.sdtm.algorithms import DomainContext, Exceptions, derive_baseline_fl
 from submit.sdtm.engine import run_domain
 from submit.sdtm.mapping import DomainMapping, Step
 from submit.simulate import design_tables as dt
-from submit.spec.ct import ct_folder
+from submit.spec.ct import ct_file
 from submit.spec.store import load_spec
 
 SPEC = load_spec(SPECS / "sdtm")
@@ -52,7 +52,7 @@ def visitnum(code: str) -> float:
 
 def ct_rows() -> pd.DataFrame:
     """The SDTM CT file as plain text rows (not through submit.spec.ct)."""
-    path = next(ct_folder().glob("sdtm-ct-*.txt"))
+    path = ct_file("sdtm-ct-2025-03-28.txt")
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE)
 
 

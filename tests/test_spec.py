@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from submit.cli import main
 from submit.errors import InputError
-from submit.spec.ct import codelist_from_ct, load_terminology
+from submit.spec.ct import SHIPPED_CT, codelist_from_ct, ct_file, load_terminology
 from submit.spec.model import (Codelist, Comment, Dataset, Document, Method, Spec, Study, Term, ValueLevel,
                                Variable, WhereClause, WhereCondition)
 from submit.spec.store import TABLES, load_spec, write_spec
@@ -382,6 +382,19 @@ def test_ct_folder_from_the_environment(tmp_path, monkeypatch):
     assert load_terminology("1999-01-01").codelist("YN").terms == (Term("Y", "C2", "Yes", 1),)
     with pytest.raises(InputError, match="CDISC CT 2000-01-01 not found"):
         load_terminology("2000-01-01")
+
+
+def test_the_package_ships_the_ct_of_its_studies(monkeypatch):
+    """Without $SUBMIT_CT the packaged CT serves; it is the NCI EVS file as published (gzipped)."""
+    import gzip  # noqa: PLC0415
+
+    monkeypatch.delenv("SUBMIT_CT", raising=False)
+    path = ct_file("sdtm-ct-2025-03-28.txt")
+    assert path.parent == SHIPPED_CT and path.suffix == ".gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+    assert header[:2] == ["Code", "Codelist Code"]
+    assert load_terminology("2025-03-28").codelist("SEX").terms[0].value == "F"
 
 
 # ------------------------------------------------------------------------------------ workbook

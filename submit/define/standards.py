@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from submit.config import StudyConfig
 from submit.errors import InputError, Problem
-from submit.spec.ct import ct_folder, read_ct_file
+from submit.spec.ct import ct_file, read_ct_file
 from submit.spec.model import Spec
 
 CT_NAME = "CDISC/NCI"
@@ -41,9 +41,9 @@ def implementation_guide(spec: Spec, study: StudyConfig, status: str) -> tuple[S
 
 @lru_cache(maxsize=4)
 def _adam_codelists(version: str) -> frozenset[str]:
-    path = ct_folder() / f"adam-ct-{version}.txt"
-    if not path.is_file():
-        raise InputError(f"ADaM CT {version} not found", [Problem(str(path), "file does not exist")])
+    path = ct_file(f"adam-ct-{version}.txt")
+    if path is None:
+        raise InputError(f"ADaM CT {version} not found", [Problem(f"adam-ct-{version}.txt", "no such CT file")])
     codelists, _ = read_ct_file(path)
     return frozenset(codelists.index)
 

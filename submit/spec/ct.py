@@ -1,9 +1,10 @@
 """CDISC Controlled Terminology as published by NCI EVS (tab-separated), for building and checking
 spec codelists.
 
-A CT folder holds `sdtm-ct-<version>.txt` and `adam-ct-<version>.txt`; `load_terminology(version)`
-reads both into one `Terminology`, because an ADaM spec also uses SDTM codelists (SEX, RACE...).
-The folder is `$SUBMIT_CT`, else `../shared/ct` beside the repository. In a file, a row with an
+A CT folder holds `sdtm-ct-<version>.txt` and `adam-ct-<version>.txt` (or the same gzipped,
+`.txt.gz`); `load_terminology(version)` reads both into one `Terminology`, because an ADaM spec also
+uses SDTM codelists (SEX, RACE...). The files are looked for in `$SUBMIT_CT` (a newer package a
+sponsor downloads from NCI EVS), then in the CT this package ships (`submit/ct/`). In a file, a row with an
 empty Codelist Code is a codelist header (its Code is the codelist C-code); every other row is a
 term of the codelist its Codelist Code names. Everything is read and looked up column-wise.
 """
@@ -31,8 +32,22 @@ _COLUMNS = {"Code": "code", "Codelist Code": "codelist", "Codelist Extensible (Y
             "CDISC Definition": "definition", "NCI Preferred Term": "preferred"}
 
 
-def ct_folder() -> Path:
-    return Path(os.environ.get(CT_ENV) or Path(submit.__file__).resolve().parents[2] / "shared" / "ct")
+SHIPPED_CT = Path(submit.__file__).resolve().parent / "ct"
+
+
+def ct_folders() -> list[Path]:
+    """Where CT files are looked for, in order: `$SUBMIT_CT`, then the CT shipped with the package."""
+    env = os.environ.get(CT_ENV)
+    return [Path(env), SHIPPED_CT] if env else [SHIPPED_CT]
+
+
+def ct_file(name: str) -> Path | None:
+    """The first CT file `name` (e.g. `sdtm-ct-2025-03-28.txt`), plain or gzipped, of `ct_folders()`."""
+    for folder in ct_folders():
+        for path in (folder / name, folder / f"{name}.gz"):
+            if path.is_file():
+                return path
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,12 +93,13 @@ def read_ct_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @lru_cache(maxsize=4)
-def _load(folder: Path, version: str) -> Terminology:
-    paths = [folder / name.format(version=version) for name in CT_FILES]
-    found = [p for p in paths if p.is_file()]
+def _load(folders: tuple[Path, ...], version: str) -> Terminology:
+    names = [name.format(version=version) for name in CT_FILES]
+    found = [p for p in (ct_file(n) for n in names) if p is not None]
     if not found:
-        raise InputError(f"CDISC CT {version} not found (set ${CT_ENV} to the CT folder)",
-                         [Problem(str(p), "file does not exist") for p in paths])
+        raise InputError(f"CDISC CT {version} not found: download the NCI EVS files {' and '.join(names)} "
+                         f"into a folder and set ${CT_ENV} to it", [Problem(str(f), "no CT files of that version")
+                                                                     for f in folders])
     parts = [read_ct_file(p) for p in found]
     # A codelist published in both files appears once.
     codelists = pd.concat([c for c, _ in parts])
@@ -92,9 +108,9 @@ def _load(folder: Path, version: str) -> Terminology:
     return Terminology(version, codelists, terms.reset_index(drop=True))
 
 
-def load_terminology(version: str, folder: Path | None = None) -> Terminology:
-    """SDTM and ADaM CT of `version` from `folder` (default `ct_folder()`); cached."""
-    return _load(Path(folder or ct_folder()).resolve(), version)
+def load_terminology(version: str) -> Terminology:
+    """SDTM and ADaM CT of `version` (see `ct_folders`); cached."""
+    return _load(tuple(ct_folders()), version)
 
 
 def codelist_from_ct(c_code: str, values: Sequence[str] | None = None, id: str | None = None,
