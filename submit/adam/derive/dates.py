@@ -174,19 +174,42 @@ def derive_vars_dt(df: pd.DataFrame, ctx, source: str, new: str, impute: str = "
 @derivation
 def derive_vars_dtm(df: pd.DataFrame, ctx, source: str, new: str, highest: str = "h", date_imputation: str = "first",
                     time_imputation: str = "first", date_flag: str | None = None, time_flag: str | None = None,
-                    ignore_seconds_flag: bool = False) -> pd.DataFrame:
+                    ignore_seconds_flag: bool = False, date: str | None = None, min_dates: list[str] | None = None,
+                    max_dates: list[str] | None = None) -> pd.DataFrame:
     """`new` (a datetime, --DTM) from the --DTC `source`, imputed up to `highest` (admiral's
-    derive_vars_dtm): `date_flag` gets --DTF, `time_flag` --TMF. E.g. a treatment end known as a
-    date: `{highest: h, time_imputation: last, time_flag: TRTETMF}` gives 23:59:59 and H."""
+    derive_vars_dtm): `date_flag` gets --DTF, `time_flag` --TMF, `date` the date part (--DT). E.g. a
+    treatment end known as a date: `{highest: h, time_imputation: last, time_flag: TRTETMF}` gives
+    23:59:59 and H. An imputed value stays within what the partial value allows but is moved up to
+    the latest of `min_dates` (e.g. TRTSDT: an event of the month of the first dose is not put before
+    it), then down to the earliest of `max_dates` (e.g. the death date; a date without a time counts
+    as its whole day)."""
     fn = "derive_vars_dtm"
+    dtc = _source(df, ctx, source, fn)
+    value, dtf, tmf = impute_dtc_dtm(dtc, highest, date_imputation, time_imputation, ignore_seconds_flag, fn)
+    if min_dates or max_dates:
+        low = impute_dtc_dtm(dtc, highest, "first", "first", fn=fn)[0]
+        high = impute_dtc_dtm(dtc, highest, "last", "last", fn=fn)[0]
+        for bound in _bounds(df, min_dates, fn, "min_dates"):
+            value = value.where(~((bound >= low) & (bound <= high) & (bound > value)), bound)
+        for bound in _bounds(df, max_dates, fn, "max_dates"):
+            bound = bound.where(bound != bound.dt.normalize(), bound + END_OF_DAY)
+            value = value.where(~((bound >= low) & (bound <= high) & (bound < value)), bound)
     out = df.copy()
-    out[new], dtf, tmf = impute_dtc_dtm(_source(df, ctx, source, fn), highest, date_imputation, time_imputation,
-                                        ignore_seconds_flag, fn)
-    if date_flag:
-        out[date_flag] = dtf
-    if time_flag:
-        out[time_flag] = tmf
+    out[new] = value
+    for name, column in ((date_flag, dtf), (time_flag, tmf), (date, value.dt.normalize())):
+        if name:
+            out[name] = column
     return out
+
+
+END_OF_DAY = pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+
+
+def _bounds(df: pd.DataFrame, names: list[str] | None, fn: str, arg: str) -> list[pd.Series]:
+    missing = [n for n in names or [] if n not in df]
+    if missing:
+        raise bad_argument(fn, arg, f"names {missing}, not variables of the dataset")
+    return [pd.to_datetime(df[n]).astype("datetime64[ns]") for n in names or []]
 
 
 # --- dates from several sources -------------------------------------------------------------------
@@ -240,7 +263,7 @@ def derive_var_dt_coalesce(df: pd.DataFrame, ctx, new: str, sources: list[dict],
 
 def study_day(dates: pd.Series, reference: pd.Series) -> pd.Series:
     """SDTM/ADaM study day: day 1 is the reference date, the day before it is -1 (no day 0)."""
-    days = (dates.dt.normalize() - reference.dt.normalize()).dt.days
+    days = (pd.to_datetime(dates).dt.normalize() - pd.to_datetime(reference).dt.normalize()).dt.days
     return days.where(days < 0, days + 1).astype("Float64").astype(float)
 
 
@@ -252,3 +275,4 @@ def derive_var_dy(df: pd.DataFrame, ctx, source: str, new: str, reference: str =
     out = df.copy()
     out[new] = study_day(df[source], ref)
     return out
+
