@@ -51,11 +51,10 @@ def listed(col: pd.Series) -> list:
     return [None if pd.isna(v) else v for v in col]
 
 
-def test_product_of_variables():
+def test_dose_times_duration():
     df = pd.DataFrame({"EXDOSE": [54, 0, 81], "EXDURD": [15, 10, np.nan]})
-    assert listed(run("derive_var_product", df, new="DOSEO", factors=["EXDOSE", "EXDURD"]).DOSEO) == [810, 0, None]
-    with pytest.raises(ArgumentError, match="factors"):
-        run("derive_var_product", df, new="X", factors=["EXDOSE"])
+    out = run("derive_var_arithmetic", df, new="DOSEO", left={"var": "EXDOSE"}, op="multiply", right={"var": "EXDURD"})
+    assert listed(out.DOSEO) == [810, 0, None]
 
 
 def test_one_parameter_per_variable_of_each_record():

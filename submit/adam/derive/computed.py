@@ -21,18 +21,6 @@ def _need(df: pd.DataFrame, names, fn: str, arg: str) -> None:
         raise bad_argument(fn, arg, f"names {missing}, not variables of the dataset")
 
 
-@derivation
-def derive_var_product(df: pd.DataFrame, ctx, new: str, factors: list[str]) -> pd.DataFrame:
-    """`new` = the product of the numeric variables `factors` (missing when one is), e.g. the dose
-    given over a dosing interval, EXDOSE x its duration in days."""
-    fn = "derive_var_product"
-    if not isinstance(factors, list) or len(factors) < 2:
-        raise bad_argument(fn, "factors", f"expected a list of two or more variables, got {factors!r}")
-    _need(df, factors, fn, "factors")
-    out = df.copy()
-    out[new] = np.prod([pd.to_numeric(df[f], errors="coerce").to_numpy(float) for f in factors], axis=0)
-    return out
-
 
 @derivation
 def derive_params_from_vars(df: pd.DataFrame, ctx, params: dict, set_values: dict | None = None) -> pd.DataFrame:
