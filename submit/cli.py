@@ -82,7 +82,8 @@ def truth_dir(out_dir: Path) -> Path:
               help="Start from an existing SDTM package instead of raw data: every dataset of DIR (XPT, SAS7BDAT, "
                    "Parquet, Dataset-JSON, CSV; name = file stem). With SDTM specs (sdtm/) it is conformed to them "
                    "and written as XPT v5 with its define.xml; without, its XPT files are copied as they are, with the "
-                   "input's own define.xml if it has one.")
+                   "input's own define.xml, else one written from the datasets' own attributes. Typographic "
+                   "non-ASCII text is transliterated and listed in qc/sdtm_transliteration.csv.")
 @click.option("--encoding", default=None, metavar="NAME",
               help="Text encoding of the --sdtm datasets (e.g. cp1252, latin-1). Default: UTF-8, else cp1252, "
                    "as detected per file and logged.")
