@@ -23,6 +23,7 @@ from submit.define import write_define
 from submit.errors import DataCheckError, InputError, Problem
 from submit.qc.validate import validate_package, write_reports
 from submit.sdtm.build import build_sdtm
+from submit.sdtm.corrections import CORRECTIONS
 from submit.sdtm.package_input import take_sdtm
 from submit.simulate import DEFAULT_SEED, simulate_study, write_extract
 from submit.tlf.build import build_tlf
@@ -82,7 +83,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
 
         def take() -> None:
             layers["sdtm"] = take_sdtm(sdtm_input, specs.folder / "sdtm" if has["sdtm"] else None, study, staging,
-                                       encoding)
+                                       encoding, corrections=specs.folder / CORRECTIONS)
 
         def adam() -> None:
             layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].domains, study, staging)

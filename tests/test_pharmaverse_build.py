@@ -1,16 +1,18 @@
 """The pharmaverse study end to end: `submit --specs specs/pharmaverse build --sdtm DIR` on the SDTM
-as pharmaverse publishes it (Parquet, labels in the field metadata, no define.xml, no SDTM specs).
+as pharmaverse publishes it (Parquet, labels in the field metadata, no define.xml, no SDTM specs)
+publishes the package with `submit validate` reporting 0 errors.
 
 What the build solves: the SDTM define.xml is written from the package's own attributes (FDA
-rejection criterion 1736 otherwise), TS's typographic apostrophes are transliterated to ASCII and
-listed in qc/sdtm_transliteration.csv, the ADaM is derived, written and described by its
-define.xml (ADSL with no conformance issue). What still refuses publication are defects of the
-given SDTM itself, which the build does not correct silently: study days (--DY) that disagree with
---DTC and RFSTDTC in AE, EG and TR (SUB-SDTM-009), and TS without a study start date SSTDTC
-(SUB-FDA-002, FDA rejection criterion 1734); and the open issues of other ADaM datasets listed
-below. The tests pin exactly these."""
+rejection criterion 1736 otherwise); TS's typographic apostrophes are transliterated to ASCII
+(qc/sdtm_transliteration.csv); the defects of the given SDTM are corrected as the study declares
+(specs/pharmaverse/sdtm_corrections.yaml: study days of EG, TR and AE recomputed by the SDTMIG rule,
+TS's missing study start date SSTDTC added from DM), every changed value listed in
+qc/sdtm_corrections.csv; the ADaM is derived, written and described by its define.xml. The warnings
+left (TS parameters the pilot study's TS predates) are explained in validation_explanations.yaml."""
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import pytest
@@ -20,12 +22,8 @@ from pharmaverse import SPECS, export_sdtm
 
 pytestmark = pytest.mark.slow
 
-KNOWN_INPUT_DEFECTS = {("SUB-SDTM-009", "AE"), ("SUB-SDTM-009", "EG"), ("SUB-SDTM-009", "TR"),
-                       ("SUB-FDA-002", "TS")}
-# Conformance errors of ADaM datasets, open with their owners (to be fixed there, then removed here):
-# ADRS records whose RANDDT is not ADSL's (parameter records created without it); ADPC and ADPP
-# SRCVAR naming a variable that is not in SRCDOM.
-OPEN_ADAM_ISSUES = {("SUB-ADAM-005", "ADRS"), ("SUB-ADAM-008", "ADPC"), ("SUB-ADAM-008", "ADPP")}
+ADAM = {"ADSL", "ADAE", "ADEX", "ADVS", "ADLB", "ADPC", "ADPP", "ADRS", "ADTTE"}
+STUDY_FOLDER = "m5/datasets/cdiscpilot01"
 
 
 @pytest.fixture(scope="module")
@@ -34,69 +32,81 @@ def sdtm_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def package(sdtm_dir, tmp_path_factory):
-    """The package's stages run in process (as the build runs them), with the validation report."""
-    from submit.adam.build import build_adam
-    from submit.define import write_define
-    from submit.project import Specs, adam_dir, sdtm_dir as sdtm_folder
-    from submit.qc.validate import validate_package
-    from submit.sdtm.package_input import take_sdtm
+def published(sdtm_dir, tmp_path_factory):
+    from submit.cli import main
 
-    specs = Specs(SPECS)
-    root = tmp_path_factory.mktemp("pharmaverse_package")
-    sdtm = take_sdtm(sdtm_dir, None, specs.study, root)
-    adam = build_adam(SPECS / "adam", sdtm.domains, specs.study, root)
-    write_define(sdtm.spec, sdtm.domains, root / sdtm_folder(specs.study), specs.study)  # raises when not valid
-    write_define(adam.spec, adam.datasets, root / adam_dir(specs.study), specs.study)
-    return root, specs, sdtm, adam, validate_package(root, specs, label="pharmaverse")
+    out = tmp_path_factory.mktemp("pharmaverse_package") / "out"
+    result = CliRunner().invoke(main, ["--specs", str(SPECS), "build", "--sdtm", str(sdtm_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
 
 
-def test_sdtm_define_from_the_packages_own_attributes(package):
-    root, specs, sdtm, _, _ = package
-    from submit.project import sdtm_dir as sdtm_folder
+def test_published_with_no_validation_error(published):
+    report = json.loads((published / "qc" / "validation.json").read_text(encoding="utf-8"))
+    assert report["summary"]["errors"] == 0
+    warned = {i["rule"] for i in report["issue_summary"] if i["severity"] == "Warning"}
+    assert all(i["explanation"] for i in report["issue_summary"]), "every warning left is explained"
+    assert warned <= {"SUB-FDA-006", "SUB-SDTM-013"}  # TS parameters the pilot study's TS predates
+    assert {d["dataset"] for d in report["datasets"] if d["standard"] == "ADaM"} == ADAM
 
-    folder = root / sdtm_folder(specs.study)
+
+def test_manifest_lists_the_packages_datasets(published):
+    files = {f["path"] for f in json.loads((published / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert {f"{STUDY_FOLDER}/analysis/adam/datasets/{d.lower()}.xpt" for d in ADAM} <= files
+    assert f"{STUDY_FOLDER}/analysis/adam/datasets/define.xml" in files
+    assert {f"{STUDY_FOLDER}/tabulations/sdtm/{d}" for d in ("define.xml", "eg.xpt", "ts.xpt")} <= files
+    assert "qc/sdtm_corrections.csv" in files and "qc/validation.json" in files
+
+
+def test_sdtm_define_from_the_packages_own_attributes(published, sdtm_dir):
+    folder = published / STUDY_FOLDER / "tabulations" / "sdtm"
     assert (folder / "define.xml").is_file() and (folder / "define.html").is_file()
-    assert {p.stem.upper() for p in folder.glob("*.xpt")} == set(sdtm.domains)
-    dm = {v.name: v for v in sdtm.spec.variables if v.dataset == "DM"}
-    assert dm["USUBJID"].label == "Unique Subject Identifier" and dm["USUBJID"].origin == "Not Available"
-    assert dm["AGE"].data_type == "integer" and dm["RFSTDTC"].data_type == "datetime"
-    sv = next(d for d in sdtm.spec.datasets if d.name == "SV")
-    assert sv.keys == ("STUDYID", "USUBJID", "VISITNUM", "SVSTDTC") and sv.cls == "SPECIAL PURPOSE"
-    assert (root / "qc" / "sdtm_spec_from_input" / "Variables.csv").is_file()
+    assert {p.stem for p in folder.glob("*.xpt")} == {p.stem for p in sdtm_dir.glob("*.parquet")}
+    spec = pd.read_csv(published / "qc" / "sdtm_spec_from_input" / "Variables.csv", dtype=str)
+    dm = spec[spec["Dataset"] == "DM"].set_index("Variable")
+    assert dm.loc["USUBJID", "Label"] == "Unique Subject Identifier"
+    assert dm.loc["AGE", "Data Type"] == "integer" and dm.loc["RFSTDTC", "Data Type"] == "datetime"
 
 
-def test_typographic_text_transliterated_and_listed(package):
-    root, *_ = package
-    changes = pd.read_csv(root / "qc" / "sdtm_transliteration.csv")
+def test_typographic_text_transliterated_and_listed(published):
+    changes = pd.read_csv(published / "qc" / "sdtm_transliteration.csv")
     assert changes["file"].tolist() == ["ts.parquet"] * 3 and set(changes["variable"]) == {"TSVAL"}
     assert changes["before"].str.contains("Alzheimer\u2019s").all()
     assert (changes["after"] == changes["before"].str.replace("\u2019", "'")).all()
 
 
-def test_adam_is_written_and_conformant(package):
-    root, specs, _, adam, report = package
-    from submit.project import adam_dir
+def _study_day_disagreements(sdtm_dir, domain: str) -> set[tuple[int, str]]:
+    """(1-based row, variable) of every --DY/--STDY/--ENDY that is not the SDTMIG study day of its
+    date (days from DM.RFSTDTC, +1 on or after it; missing unless both dates are complete)."""
+    df = pd.read_parquet(sdtm_dir / f"{domain.lower()}.parquet")
+    dm = pd.read_parquet(sdtm_dir / "dm.parquet").set_index("USUBJID")
+    start = pd.to_datetime(df["USUBJID"].map(dm["RFSTDTC"]).str[:10], format="%Y-%m-%d", errors="coerce")
+    found = set()
+    for day, dtc in (("DY", "DTC"), ("STDY", "STDTC"), ("ENDY", "ENDTC")):
+        if domain + day not in df:
+            continue
+        date = pd.to_datetime(df[domain + dtc].str[:10], format="%Y-%m-%d", errors="coerce")
+        days = (date - start).dt.days
+        expected = days.where(days < 0, days + 1)
+        given = df[domain + day]
+        wrong = ~((given == expected) | (given.isna() & expected.isna()))
+        found |= {(i + 1, domain + day) for i in df.index[wrong]}
+    return found
 
-    folder = root / adam_dir(specs.study)
-    assert {p.stem.upper() for p in folder.glob("*.xpt")} == set(adam.datasets) >= {"ADSL"}
-    assert (folder / "define.xml").is_file()
-    issues = report.issues[report.issues["dataset"].isin(list(adam.datasets))]
-    assert not (issues["dataset"] == "ADSL").any()
-    assert set(zip(issues["rule"], issues["dataset"])) == OPEN_ADAM_ISSUES
 
-
-def test_only_the_given_sdtms_own_defects_remain(package):
-    *_, report = package
-    errors = report.issues[report.issues["severity"] == "Error"]
-    assert set(zip(errors["rule"], errors["dataset"])) == KNOWN_INPUT_DEFECTS | OPEN_ADAM_ISSUES
-
-
-def test_the_cli_refuses_to_publish_and_says_why(sdtm_dir, tmp_path):
-    from submit.cli import main
-
-    out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["--specs", str(SPECS), "build", "--sdtm", str(sdtm_dir), "--out", str(out)])
-    assert result.exit_code == 1, result.output
-    assert "nothing was published" in result.output and "SUB-SDTM-009" in result.output
-    assert not (out / "m5").exists() and not (out / "manifest.json").exists()
+def test_given_sdtm_defects_corrected_and_listed(published, sdtm_dir):
+    changes = pd.read_csv(published / "qc" / "sdtm_corrections.csv")
+    days = changes[changes["correction"] == "study_day"]
+    counts = days.groupby("dataset").size().to_dict()
+    expected = {d: _study_day_disagreements(sdtm_dir, d) for d in ("EG", "TR", "AE")}
+    assert counts == {d: len(v) for d, v in expected.items()} and counts["EG"] == 21183 and counts["TR"] == 35461
+    for d, cells in expected.items():
+        assert set(zip(days.loc[days["dataset"] == d, "row"], days.loc[days["dataset"] == d, "variable"])) == cells
+    # SSTDTC: the earliest first treatment of an enrolled subject (DM has no consent dates)
+    dm = pd.read_parquet(sdtm_dir / "dm.parquet")
+    assert dm["RFICDTC"].isna().all()
+    start = dm.loc[dm["ARMCD"].str.upper() != "SCRNFAIL", "RFSTDTC"].dropna().str[:10].min()
+    ts = changes[changes["correction"] == "ts_parameter"].set_index("variable")
+    assert ts.loc["TSPARMCD", "after"] == "SSTDTC" and ts.loc["TSVAL", "after"] == start
+    assert ts.loc["TSPARM", "after"] == "Study Start Date" and ts["before"].isna().all()
+    assert set(changes["correction"]) == {"study_day", "ts_parameter"}

@@ -15,7 +15,9 @@ included). The package then carries the SDTM the ADaM is derived from:
   rejected (FDA technical rejection criterion 1736).
 
 Either way, text that XPT v5 cannot hold is transliterated to ASCII where it has an ASCII form
-(submit/sdtm/ascii_text.py), every change listed in qc/sdtm_transliteration.csv.
+(submit/sdtm/ascii_text.py), every change listed in qc/sdtm_transliteration.csv; and the corrections
+the study declares (`sdtm_corrections.yaml`, submit/sdtm/corrections.py) are applied, every changed
+value listed in qc/sdtm_corrections.csv.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from submit.sdtm.build import SdtmResult, xpt_meta
 from submit.sdtm.engine import with_spec_types
 from submit.spec.model import Spec
 from submit.sdtm.ascii_text import COLUMNS, transliterate
+from submit.sdtm.corrections import REPORT as CORRECTIONS_REPORT, correct_sdtm
 from submit.sdtm.spec_from_input import spec_from_input
 from submit.spec.store import load_spec, write_spec
 from submit.xpt import XptDataset, XptVariable, write_xpt
@@ -138,12 +141,15 @@ def _file_attributes(ds: InputDataset) -> XptDataset:
 
 
 def take_sdtm(folder: Path, spec_folder: Path | None, study: StudyConfig, root: Path,
-              encoding: str | None = None) -> SdtmResult:
+              encoding: str | None = None, corrections: Path | None = None) -> SdtmResult:
     """Read the SDTM package at `folder` and write it into the package at `root` (see the module doc).
-    `spec_folder` None: the study has no SDTM specs."""
+    `spec_folder` None: the study has no SDTM specs. `corrections`: the study's declared corrections
+    (submit/sdtm/corrections.py), applied when the file exists."""
     datasets = read_input(folder, encoding)
     check_study(datasets, study)
     datasets, changed = ascii_text(datasets, root / "qc" / TRANSLITERATION)
+    datasets, corrected = correct_sdtm(datasets, corrections, study, root / "qc" / CORRECTIONS_REPORT)
+    changed |= corrected
     out = root / sdtm_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     spec = load_spec(spec_folder) if spec_folder is not None else None

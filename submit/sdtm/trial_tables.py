@@ -169,21 +169,50 @@ def _check_summary(ts: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
+NOT_ASSIGNED = ("SCRNFAIL", "NOTASSGN")  # ARMCD of subjects never assigned to an arm (SDTMIG before 3.3)
+
+
+def enrolled_subjects(dm: pd.DataFrame) -> pd.DataFrame:
+    """The DM records of subjects assigned to an arm: screen failures (ARMCD missing, or SCRNFAIL /
+    NOTASSGN as SDTMIG before 3.3 coded them) are not enrolled."""
+    armcd = dm.ARMCD.astype("string").str.upper()
+    return dm[armcd.notna() & ~armcd.isin(NOT_ASSIGNED)]
+
+
+def study_start_date(dm: pd.DataFrame) -> tuple[str | None, int | None]:
+    """SSTDTC by the FDA definition: the earliest informed consent (DM.RFICDTC) of an enrolled
+    subject; a DM without any consent date gives the earliest first study treatment (RFSTDTC), the
+    closest date DM has. With the 1-based DM row it is traced to (None, None: no complete date)."""
+    dm = dm.reset_index(drop=True)
+    enrolled = enrolled_subjects(dm)
+    for column in ("RFICDTC", "RFSTDTC"):
+        if column not in enrolled:
+            continue
+        dates = enrolled[column].dropna().astype(str)
+        dates = dates[dates.str.len() >= 10].str.slice(0, 10)
+        if len(dates):
+            first = dates.min()
+            return first, int(dates.index[dates == first][0]) + 1
+    return None, None
+
+
 def _from_dm(ctx: DomainContext) -> dict[str, tuple[str | None, int | None]]:
-    """SSTDTC: the earliest informed consent of an enrolled subject (DM.RFICDTC of subjects with an
-    arm: screen failures excluded), the FDA definition, traced to that subject's DM record; ACTSUB:
-    the number of subjects in DM with an arm."""
+    """SSTDTC: `study_start_date`, traced to that subject's DM record; ACTSUB: the number of
+    enrolled subjects in DM."""
     dm = ctx.dm
     if dm is None:
         raise InputError(f"Mapping of {ctx.domain}", [Problem("mapping", "trial_summary needs DM (study start date, "
                                                                          "actual number of subjects)")])
-    dm = dm.reset_index(drop=True)
-    enrolled = dm[dm.ARMCD.notna()]
-    consent = enrolled.RFICDTC.dropna().astype(str)
-    consent = consent[consent.str.len() >= 10].str.slice(0, 10)
-    first = consent.min() if len(consent) else None
-    row = int(consent.index[consent == first][0]) + 1 if first else None
-    return {"SSTDTC": (first, row), "ACTSUB": (str(len(enrolled)), None)}
+    return {"SSTDTC": study_start_date(dm), "ACTSUB": (str(len(enrolled_subjects(dm))), None)}
+
+
+def parameter_names(ct, codes: pd.Series) -> pd.Series:
+    """TSPARM of each TSPARMCD: the CT parameter name paired with the code (same C-code); missing
+    for a code outside CT."""
+    terms = ct.terms
+    parm_codes = terms[terms.codelist == ct.codelist_code("TSPARMCD")].set_index("value").code
+    parm_names = terms[terms.codelist == ct.codelist_code("TSPARM")].set_index("code").value
+    return codes.map(parm_codes).map(parm_names)
 
 
 def _ct_codes(terms: pd.DataFrame, ct, codelist: pd.Series, value: pd.Series, file: str) -> pd.Series:
@@ -249,9 +278,7 @@ def derive_trial_summary(df: pd.DataFrame, ctx: DomainContext, file: str) -> pd.
         ts.loc[traced, "__row"] = dm_row[traced].astype(int)
     ct = load_terminology(ctx.study.standards.ct)
     terms = ct.terms
-    parm_codes = terms[terms.codelist == ct.codelist_code("TSPARMCD")].set_index("value").code
-    parm_names = terms[terms.codelist == ct.codelist_code("TSPARM")].set_index("code").value
-    ts["TSPARM"] = ts.TSPARM.fillna(ts.TSPARMCD.map(parm_codes).map(parm_names))
+    ts["TSPARM"] = ts.TSPARM.fillna(parameter_names(ct, ts.TSPARMCD))
     unknown = ts.TSPARM.isna()
     if unknown.any():
         raise InputError(f"Trial summary {file} is invalid",
