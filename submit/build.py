@@ -135,7 +135,6 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
             with stage(number, len(steps), name):
                 step()
         publish(staging, out_dir)
-    log.info("package written to %s", out_dir)
 
 
 def issue_row(row) -> int | None:

@@ -66,8 +66,14 @@ def simulate(specs: Specs, n_subjects: int, seed: int, out_dir: Path) -> None:
 
     extract = simulate_study(specs.study, specs.simulation, n_subjects=n_subjects, seed=seed)
     write_extract(extract, out_dir, specs.raw_schema)
-    log.info("wrote %d raw datasets for %d subjects to %s (truth: %s)",
-             len(extract.frames), n_subjects, out_dir, truth_dir(out_dir))
+    result(f"wrote {len(extract.frames)} raw datasets for {n_subjects} subjects to {out_dir} "
+           f"(truth: {truth_dir(out_dir)})")
+
+
+def result(line: str) -> None:
+    """A command's final line: what it wrote. Printed whatever the verbosity (-q keeps it, as the one
+    line that says the command did its job)."""
+    click.echo(line, err=True)
 
 
 def truth_dir(out_dir: Path) -> Path:
@@ -105,6 +111,7 @@ def build(specs: Specs, raw_dir: Path | None, sdtm_dir: Path | None, encoding: s
         raise click.UsageError("--encoding applies to the datasets of --sdtm")
     run_build(specs, raw_dir=raw_dir, out_dir=out_dir, build_date=build_date.date() if build_date else None,
               sdtm_input=sdtm_dir, encoding=encoding)
+    result(f"package written to {out_dir}")
 
 
 @main.command()
@@ -119,7 +126,7 @@ def tlf(specs: Specs, adam_dir: Path | None, out_dir: Path) -> None:
     from submit.tlf.build import replace_tlf  # noqa: PLC0415
 
     index = replace_tlf(adam_dir or Path("outputs") / package_adam_dir(specs.study), out_dir, specs.study, specs.folder / "tlf")
-    log.info("wrote %d outputs to %s", len(index), out_dir)
+    result(f"wrote {len(index)} outputs to {out_dir}")
 
 
 main.add_command(compare)

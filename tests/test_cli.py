@@ -47,6 +47,12 @@ def built(tmp_path_factory):
     return out
 
 
+def test_quiet_keeps_only_the_final_line(tmp_path, schema):
+    result = run("-q", "simulate", "--subjects", 3, "--out", tmp_path / "raw")
+    assert result.exit_code == 0 and result.output.strip().splitlines() == [
+        f"wrote {len(schema.names)} raw datasets for 3 subjects to {tmp_path / 'raw'} (truth: {tmp_path / 'raw_truth'})"]
+
+
 def test_build_writes_raw_qc_and_manifest(built):
     assert (built / "raw" / "dm.csv").is_file() and (built / "qc" / "raw_inventory.csv").is_file()
     manifest = json.loads((built / "manifest.json").read_text())
