@@ -29,6 +29,7 @@ from openpyxl import load_workbook
 from submit.cli import main
 from submit.qc.validate import load_rules, validate, validate_package, write_reports
 from submit.qc.validate.checks import CHECKS
+from submit.qc.validate.report import text_summary
 from submit.xpt import XptDataset, XptVariable, write_xpt
 
 CT = "2025-03-28"
@@ -766,3 +767,12 @@ def test_cli_exit_codes_and_files(tmp_path):
     bad = CliRunner().invoke(main, ["validate", str(root), "--xlsx", str(tmp_path / "v.xlsx")])
     assert bad.exit_code == 1 and "SUB-FDA-005" in bad.output
     assert (tmp_path / "v.xlsx").is_file()
+
+
+def test_console_summary_names_the_variables_of_each_issue(tmp_path):
+    pkg = good()
+    _set("sdtm", "DM", "SEX", 1, "U")(pkg, tmp_path)
+    _set("sdtm", "DM", "SITEID", 2, "02")(pkg, tmp_path)
+    summary = text_summary(run(pkg, tmp_path))
+    lines = [line for line in summary.splitlines() if " DM " in line]
+    assert any("(SEX)" in line for line in lines) and any("(SITEID)" in line for line in lines), summary

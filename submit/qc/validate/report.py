@@ -49,10 +49,15 @@ def issue_summary(report: ValidationReport) -> pd.DataFrame:
 def text_summary(report: ValidationReport) -> str:
     lines = [f"Validation of {report.root}: {report.errors} errors, {report.warnings} warnings, "
              f"{report.count('Notice')} notices ({len(report.rules)} rules)"]
+    keys = ["standard", "dataset", "rule", "severity", "message"]
+    named = report.issues.dropna(subset=["variable"])
+    named = named[named["variable"].astype(str) != ""]
+    variables = named.groupby(keys, sort=False)["variable"].agg(lambda v: ", ".join(sorted(set(map(str, v)))[:6]))
     for row in issue_summary(report).itertuples(index=False):
         why = f"  [explained: {row.explanation}]" if row.explanation else ""
+        which = variables.get(tuple(getattr(row, k) for k in keys))
         lines.append(f"  {row.severity:<7} {row.rule:<13} {row.standard:<4} {row.dataset:<10} {row.found:>7}  "
-                     f"{row.message}{why}")
+                     f"{row.message}{f' ({which})' if which else ''}{why}")
     lines += [f"  skipped {n.rule} on {n.standard}: {n.text}" for n in report.notes]
     lines += [f"  note: {n}" for n in report.package_notes]
     return "\n".join(lines) + "\n"
