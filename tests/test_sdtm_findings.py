@@ -385,3 +385,13 @@ def test_cytokine_time_points_recomputed_from_raw(built, raw, study):
     assert ((m.LBDTC < m.LBRFTDTC) == (hours == 0)).all()
     other = lb[lb.LBCAT != "CYTOKINES"]
     assert other[["LBTPT", "LBTPTNUM", "LBELTM", "LBTPTREF", "LBRFTDTC"]].isna().all().all()
+
+
+def test_numeric_results_as_text_read_as_the_numbers(default_sdtm):
+    """CORE-000732 / FDA FB3103: LBSTRESC of a numeric result is the plain decimal of LBSTRESN, never
+    e-notation (small MRD ratios were written 3.8e-05 while larger ones were decimals)."""
+    lb = default_sdtm[0].domains["LB"]
+    numeric = lb[lb["LBSTRESN"].notna()]
+    assert (numeric["LBSTRESN"] < 1e-4).any()  # the small values this is about are there
+    assert not numeric["LBSTRESC"].str.contains(r"[eE]", regex=True).any()
+    assert (pd.to_numeric(numeric["LBSTRESC"]) == numeric["LBSTRESN"]).all()

@@ -350,10 +350,14 @@ def derive_study_day(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str
 
 
 def number_text(values: pd.Series, decimals: int = 4) -> pd.Series:
-    """Numbers as SDTM character results: rounded, without a trailing '.0'; null stays null."""
-    v = pd.to_numeric(values, errors="coerce").round(decimals)
-    text = v.astype(str).str.replace(r"\.0$", "", regex=True)
-    return text.astype(object).where(v.notna())
+    """Numbers as SDTM character results: rounded, in plain decimal notation (3.8e-05 is written
+    0.000038: --STRESC must read as --STRESN does, FDA FB3103), without trailing zeros or a trailing
+    point; null stays null. Formatted once per distinct value."""
+    v = pd.to_numeric(values, errors="coerce").round(decimals) + 0.0  # + 0.0: no "-0"
+    codes, uniques = pd.factorize(v)
+    text = np.array([np.format_float_positional(x, precision=decimals, trim="-") for x in uniques] + [None],
+                    dtype=object)
+    return pd.Series(text[codes], index=values.index, dtype=object)
 
 
 @domain_algorithm
