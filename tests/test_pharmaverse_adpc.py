@@ -4,7 +4,6 @@ every variable of the reference but one compared with 0 differences."""
 
 from __future__ import annotations
 
-import pandas as pd
 
 from pharmaverse import differences, reference
 
