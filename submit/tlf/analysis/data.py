@@ -91,6 +91,10 @@ class AdamData:
                              [Problem(where, f"variable {c} is missing", column=c) for c in missing])
         return self.datasets.read(name, wanted)
 
+    def frame_columns(self, name: str) -> list[str]:
+        """The variables of dataset `name` (none when the package has no such dataset)."""
+        return self.datasets.columns(name) if name in self.datasets.names() else []
+
     def population(self, flag: str, columns: Iterable[str] = ()) -> pd.DataFrame:
         """ADSL subjects with `flag` = Y (SAFFL, ENRLFL, PKFL, CYTFL), with USUBJID, the flag and `columns`."""
         adsl = self.frame("ADSL", ["USUBJID", flag, *columns])

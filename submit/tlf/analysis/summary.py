@@ -52,7 +52,7 @@ class Grouping:
 
     @property
     def needs(self) -> list[str]:
-        return [name for pair in self.variables for name in pair]
+        return list(dict.fromkeys(name for pair in self.variables for name in pair))
 
 
 BY_COHORT = Grouping((("TRT01A", "TRT01AN"),))
@@ -85,8 +85,9 @@ def columns_of(population: pd.DataFrame, grouping: Grouping) -> Columns:
     labels: list[tuple[str, str]] = []
     members: list[pd.DataFrame] = []
     for variable, order in grouping.variables:
-        levels = (population.loc[population[variable] != "", [variable, order]].drop_duplicates()
-                  .sort_values([order, variable], kind="stable")[variable])
+        keys = list(dict.fromkeys([variable, order]))  # order = variable: alphabetical
+        levels = (population.loc[population[variable] != "", keys].drop_duplicates()
+                  .sort_values(keys[::-1], kind="stable")[variable])
         repeated = levels[levels.duplicated()]
         if len(repeated):
             raise InputError(f"{variable} levels have more than one {order}",

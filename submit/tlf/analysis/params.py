@@ -1,0 +1,98 @@
+"""What every analysis kind takes from its shell: the table's columns, the records it reads and
+their filter. Shared by all kinds so that a shell says these the same way everywhere:
+
+    columns: {by: [TRT01A], total: true}          # ADSL variables; one column per level, then Total
+    columns: {by: [{variable: TRT01A, order: TRT01AN}, SCHED], total: false}
+    dataset: ADAE                                 # the records (default ADSL)
+    where: {TRTEMFL: Y, ATOXGRN: {ge: 3}}         # submit.adam.filters syntax, never evaluated code
+
+Levels of a `by` variable are ordered by its numeric twin: `order` when given, else `<VAR>N` when
+ADSL has it, else alphabetically. Blank levels form no column.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from submit.adam.filters import COMBINATORS, meets
+from submit.errors import InputError, Problem, SubmitError
+from submit.tlf.analysis.data import AdamData
+from submit.tlf.analysis.summary import Grouping
+
+Name = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
+Filter = dict[str, Any]  # submit.adam.filters: checked when applied, naming the shell
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ByVariable(_Params):
+    variable: Name
+    order: Name | None = None  # the numeric twin ordering the levels; default <VAR>N if present
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, data):
+        return {"variable": data} if isinstance(data, str) else data
+
+
+class ColumnsSpec(_Params):
+    """The columns of a table over the population's subjects (ADSL)."""
+
+    by: tuple[ByVariable, ...] = ()
+    total: bool = True
+
+    def grouping(self, data: AdamData) -> Grouping:
+        """The `Grouping` of these columns, each `by` variable paired with the variable ordering it
+        (itself where ADSL has no numeric twin: then alphabetical)."""
+        present = set(data.frame_columns("ADSL"))
+        pairs = []
+        for by in self.by:
+            twin = by.order or (f"{by.variable}N" if f"{by.variable}N" in present else by.variable)
+            pairs.append((by.variable, twin))
+        return Grouping(tuple(pairs), total=self.total)
+
+
+def filter_variables(where: Filter | None) -> list[str]:
+    """The variables a filter reads (its keys and every `{var: NAME}` it compares with), in order."""
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in COMBINATORS:
+                    for part in value if isinstance(value, list) else [value]:
+                        walk(part)
+                elif key == "var" and isinstance(value, str):
+                    found.append(value)
+                else:
+                    if isinstance(key, str) and key.isupper():
+                        found.append(key)
+                    walk(value)
+        elif isinstance(node, list):
+            for part in node:
+                walk(part)
+
+    walk(where or {})
+    return list(dict.fromkeys(found))
+
+
+def records(data: AdamData, dataset: str, columns: list[str], where: Filter | None = None,
+            what: str = "analysis") -> pd.DataFrame:
+    """`columns` of the records of `dataset` meeting `where` (all records without one); a filter
+    that names an unknown variable or is malformed is an InputError naming `what` (the shell)."""
+    wanted = list(dict.fromkeys([*columns, *filter_variables(where)]))
+    frame = data.frame(dataset, wanted)
+    if not where:
+        return frame[list(dict.fromkeys(columns))]
+    try:
+        keep = meets(frame, where, fn=what, arg="where")
+    except SubmitError as exc:
+        raise InputError(f"{what}: the filter of {dataset} cannot be applied",
+                         [Problem(what, p.message, key="where") for p in exc.problems] or
+                         [Problem(what, exc.summary, key="where")]) from None
+    return frame.loc[keep.to_numpy(), list(dict.fromkeys(columns))]
