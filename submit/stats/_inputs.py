@@ -42,17 +42,31 @@ def missing_problems(source: str, **arrays: np.ndarray) -> list[Problem]:
     return problems
 
 
-def time_event_problems(source: str, time: np.ndarray, event: np.ndarray) -> tuple[list[Problem], np.ndarray, np.ndarray]:
+def time_event_problems(
+    source: str, time: np.ndarray, event: np.ndarray
+) -> tuple[list[Problem], np.ndarray, np.ndarray]:
     """Times must be >= 0 and finite, events 0 or 1 (1 = event; ADaM CNSR is the other way round)."""
     times = pd.to_numeric(pd.Series(time), errors="coerce").to_numpy(dtype=float)
     events = pd.to_numeric(pd.Series(event), errors="coerce").to_numpy(dtype=float)
     problems = []
     bad_time = np.flatnonzero(~np.isfinite(times) | (times < 0))
     if len(bad_time):
-        problems.append(Problem(source, f"{len(bad_time)} time(s) missing or negative, first at row {bad_time[0] + 1}", column="time"))
+        problems.append(
+            Problem(
+                source,
+                f"{len(bad_time)} time(s) missing or negative, first at row {bad_time[0] + 1}",
+                column="time",
+            )
+        )
     bad_event = np.flatnonzero(~np.isin(events, (0.0, 1.0)))
     if len(bad_event):
-        problems.append(Problem(source, f"{len(bad_event)} event flag(s) not 0 or 1, first at row {bad_event[0] + 1}", column="event"))
+        problems.append(
+            Problem(
+                source,
+                f"{len(bad_event)} event flag(s) not 0 or 1, first at row {bad_event[0] + 1}",
+                column="event",
+            )
+        )
     elif not events.any():
         problems.append(Problem(source, "no events: nothing to compare", column="event"))
     return problems, times, events
@@ -74,14 +88,28 @@ def group_levels(
             problems.append(Problem(source, f"level(s) {absent} have no records", column="group"))
         extra = [level for level in observed if level not in set(ordered)]
         if extra:
-            problems.append(Problem(source, f"observed level(s) {sorted(extra, key=str)} are not among levels {ordered}", column="group"))
+            problems.append(
+                Problem(
+                    source,
+                    f"observed level(s) {sorted(extra, key=str)} are not among levels {ordered}",
+                    column="group",
+                )
+            )
     if reference is not None:
         if reference not in set(observed):
-            problems.append(Problem(source, f"reference level {reference!r} is not among the groups {sorted(observed, key=str)}", column="group"))
+            problems.append(
+                Problem(
+                    source,
+                    f"reference level {reference!r} is not among the groups {sorted(observed, key=str)}",
+                    column="group",
+                )
+            )
         else:
             ordered = [reference, *(level for level in ordered if level != reference)]
     if len(observed) < 2:
-        problems.append(Problem(source, f"at least two groups are needed, found {list(observed)}", column="group"))
+        problems.append(
+            Problem(source, f"at least two groups are needed, found {list(observed)}", column="group")
+        )
     return problems, ordered
 
 

@@ -58,15 +58,27 @@ def ancova(
     check_alpha(alpha)
     named = pd.DataFrame(dict(covariates)) if covariates is not None else pd.DataFrame()
     arrays = as_arrays(response=response, group=group, **{f"covariate {name}": named[name] for name in named})
-    frame = pd.DataFrame({"response": pd.to_numeric(pd.Series(arrays["response"]), errors="coerce"), "group": arrays["group"]})
+    given = pd.Series(arrays["response"])
+    frame = pd.DataFrame({"response": pd.to_numeric(given, errors="coerce"), "group": arrays["group"]})
+    not_numbers = frame["response"].isna() & given.notna()
+    numeric_problems = [
+        Problem(source, f"{int(not_numbers.sum())} response value(s) are not numbers", column="response")
+    ] * bool(not_numbers.any())
     for name in named:
         frame[name] = named[name].to_numpy()
     frame = frame.dropna().reset_index(drop=True)
     level_problems, ordered = group_levels(source, frame["group"].to_numpy(), reference, levels)
-    categorical = [name for name in named if not pd.api.types.is_numeric_dtype(named[name]) or pd.api.types.is_bool_dtype(named[name])]
-    problems = [Problem(source, f"covariate {name} has a single level among the rows analysed", column=name)
-                for name in categorical if frame[name].nunique() < 2]
-    raise_if(level_problems + problems, "the ANCOVA", source)
+    categorical = [
+        name
+        for name in named
+        if not pd.api.types.is_numeric_dtype(named[name]) or pd.api.types.is_bool_dtype(named[name])
+    ]
+    problems = [
+        Problem(source, f"covariate {name} has a single level among the rows analysed", column=name)
+        for name in categorical
+        if frame[name].nunique() < 2
+    ]
+    raise_if(numeric_problems + level_problems + problems, "the ANCOVA", source)
 
     # Design: intercept, one indicator per non-reference group, numeric covariates, and for each
     # categorical covariate one indicator per level but its first (sorted) one.
@@ -114,5 +126,11 @@ def ancova(
             "p_value": np.ravel(diffs.pvalue),
         }
     )
-    return Ancova(lsmeans=lsmeans, differences=differences, reference=reference,
-                  df_resid=float(fit.df_resid), n=len(frame), alpha=alpha)
+    return Ancova(
+        lsmeans=lsmeans,
+        differences=differences,
+        reference=reference,
+        df_resid=float(fit.df_resid),
+        n=len(frame),
+        alpha=alpha,
+    )

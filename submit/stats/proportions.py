@@ -101,11 +101,17 @@ def proportion_differences(
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     counts = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float)) for v in (x1, n1, x2, n2)))
     c1, m1, c2, m2 = counts
-    valid = all((v == np.floor(v)).all() for v in counts) and ((0 <= c1) & (c1 <= m1) & (0 <= c2) & (c2 <= m2)).all()
+    valid = (
+        all((v == np.floor(v)).all() for v in counts)
+        and ((0 <= c1) & (c1 <= m1) & (0 <= c2) & (c2 <= m2)).all()
+    )
     if not valid:
         raise ValueError("counts must be integers with 0 <= x <= n")
-    empty = [Problem("proportion difference", f"{(m == 0).sum()} comparison(s) with no subjects", column=name)
-             for name, m in (("n1", m1), ("n2", m2)) if (m == 0).any()]
+    empty = [
+        Problem("proportion difference", f"{(m == 0).sum()} comparison(s) with no subjects", column=name)
+        for name, m in (("n1", m1), ("n2", m2))
+        if (m == 0).any()
+    ]
     raise_if(empty, "the proportion difference", "proportion difference")
     if method == "miettinen-nurminen":
         low, high = _miettinen_nurminen(c1, m1, c2, m2, norm.ppf(1 - alpha / 2))
@@ -125,7 +131,9 @@ def proportion_differences(
     )
 
 
-def _miettinen_nurminen(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+def _miettinen_nurminen(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, z: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Both limits: the d where the score statistic, decreasing in d, equals +z (low) and -z (high)."""
     estimate = x1 / n1 - x2 / n2
     low, high = np.full_like(estimate, -1.0), estimate.copy()
@@ -206,13 +214,25 @@ def cmh_test_records(
     problems = missing_problems(source, **arrays)
     levels = pd.unique(pd.Series(arrays["group"]).dropna())
     if reference not in set(levels):
-        problems.append(Problem(source, f"reference level {reference!r} is not among the groups {sorted(levels, key=str)}", column="group"))
+        problems.append(
+            Problem(
+                source,
+                f"reference level {reference!r} is not among the groups {sorted(levels, key=str)}",
+                column="group",
+            )
+        )
     elif len(levels) != 2:
-        problems.append(Problem(source, f"the CMH test compares two groups, found {sorted(levels, key=str)}", column="group"))
+        problems.append(
+            Problem(
+                source, f"the CMH test compares two groups, found {sorted(levels, key=str)}", column="group"
+            )
+        )
     raise_if(problems, "the CMH test", source)
     treated = arrays["group"] != reference
     responded = arrays["outcome"] == response
-    cell = pd.DataFrame({"stratum": arrays["strata"], "row": np.where(treated, 0, 1), "col": np.where(responded, 0, 1)})
+    cell = pd.DataFrame(
+        {"stratum": arrays["strata"], "row": np.where(treated, 0, 1), "col": np.where(responded, 0, 1)}
+    )
     counts = cell.groupby(["stratum", "row", "col"]).size()
     full = pd.MultiIndex.from_product([counts.index.levels[0], [0, 1], [0, 1]])
     tables = counts.reindex(full, fill_value=0).to_numpy().reshape(-1, 2, 2)
@@ -220,12 +240,22 @@ def cmh_test_records(
 
 
 def fisher_exact_rows(events1: Any, n1: Any, events2: Any, n2: Any) -> np.ndarray:
-    """Two-sided Fisher p-value of each row's 2 x 2 table [[events1, n1 - events1], [events2, n2 - events2]]."""
+    """Two-sided Fisher p-value of each row's 2 x 2 table
+    [[events1, n1 - events1], [events2, n2 - events2]]."""
     arrays = as_arrays(events1=events1, n1=n1, events2=events2, n2=n2)
-    counts = pd.DataFrame({name: pd.to_numeric(pd.Series(values), errors="coerce") for name, values in arrays.items()})
-    bad = counts.isna().any(axis=1) | (counts["events1"] < 0) | (counts["events2"] < 0) | (counts["events1"] > counts["n1"]) | (counts["events2"] > counts["n2"])
+    counts = pd.DataFrame(
+        {name: pd.to_numeric(pd.Series(values), errors="coerce") for name, values in arrays.items()}
+    )
+    bad = (
+        counts.isna().any(axis=1)
+        | (counts["events1"] < 0)
+        | (counts["events2"] < 0)
+        | (counts["events1"] > counts["n1"])
+        | (counts["events2"] > counts["n2"])
+    )
     if bad.any():
-        raise ValueError(f"{int(bad.sum())} row(s) without counts 0 <= events <= n, first at row {int(np.flatnonzero(bad)[0]) + 1}")
+        first = int(np.flatnonzero(bad)[0]) + 1
+        raise ValueError(f"{int(bad.sum())} row(s) without counts 0 <= events <= n, first at row {first}")
     counts = counts.astype(np.int64)
     distinct = counts.drop_duplicates()
     p_values = [

@@ -33,7 +33,14 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import survdiff
 
 from submit.errors import Problem
-from submit.stats._inputs import as_arrays, check_alpha, group_levels, missing_problems, raise_if, time_event_problems
+from submit.stats._inputs import (
+    as_arrays,
+    check_alpha,
+    group_levels,
+    missing_problems,
+    raise_if,
+    time_event_problems,
+)
 
 # Newton-Raphson until the step is this small: the coefficients of R's coxph (which stops on a
 # relative log-likelihood change of 1e-9) agree to ~1e-8 and better (tests/test_stats_compare.py).
@@ -79,7 +86,9 @@ def log_rank(
     time: Any, event: Any, group: Any, strata: Any = None, *, source: str = "time-to-event data"
 ) -> LogRank:
     """The (stratified when `strata` is given) log-rank test of equal survival in every group."""
-    times, events, groups, stratum, levels = _checked(time, event, group, strata, None, None, source, "the log-rank test")
+    times, events, groups, stratum, levels = _checked(
+        time, event, group, strata, None, None, source, "the log-rank test"
+    )
     chisq, p_value = survdiff(times, events, groups, strata=stratum)
     at = pd.Series(groups)
     n = at.value_counts().reindex(levels).astype(int)
@@ -112,11 +121,18 @@ def cox_ph(
     at least one event, else its hazard ratio does not exist (InputError).
     """
     check_alpha(alpha)
-    times, events, groups, stratum, ordered = _checked(time, event, group, strata, reference, levels, source, "the Cox model")
+    times, events, groups, stratum, ordered = _checked(
+        time, event, group, strata, reference, levels, source, "the Cox model"
+    )
     compared = ordered[1:]
     no_events = [level for level in ordered if not events[groups == level].any()]
     raise_if(
-        [Problem(source, f"group {level!r} has no events: its hazard ratio is not estimable", column="event") for level in no_events],
+        [
+            Problem(
+                source, f"group {level!r} has no events: its hazard ratio is not estimable", column="event"
+            )
+            for level in no_events
+        ],
         "the Cox model",
         source,
     )
