@@ -61,9 +61,10 @@ def ancova(
     given = pd.Series(arrays["response"])
     frame = pd.DataFrame({"response": pd.to_numeric(given, errors="coerce"), "group": arrays["group"]})
     not_numbers = frame["response"].isna() & given.notna()
-    numeric_problems = [
-        Problem(source, f"{int(not_numbers.sum())} response value(s) are not numbers", column="response")
-    ] * bool(not_numbers.any())
+    numeric_problems = []
+    if not_numbers.any():
+        message = f"{int(not_numbers.sum())} response value(s) are not numbers"
+        numeric_problems.append(Problem(source, message, column="response"))
     for name in named:
         frame[name] = named[name].to_numpy()
     frame = frame.dropna().reset_index(drop=True)
