@@ -69,7 +69,8 @@ SUMMARY = HEAD.format(id="14.9.1", file="summary") + """
         - {count: RESP, dataset: ADRS, where: {PARAMCD: RESP}, value: AVALC, levels: ["Y"], ci: exact}
         - {count: MRD_RESP, dataset: ADRS, where: {PARAMCD: MRD}, value: AVALC, levels: ["Y"],
            denominator: {dataset: ADRS, where: {PARAMCD: RESP, AVALC: "Y"}}}
-        - {count: WORST, dataset: ADAE, where: {TRTEMFL: "Y"}, value: ATOXGR, worst: ATOXGRN, levels: ["1", "2", "3", "4", "5"]}
+        - {count: WORST, dataset: ADAE, where: {TRTEMFL: "Y"}, value: ATOXGR, worst: ATOXGRN,
+           levels: ["1", "2", "3", "4", "5"]}
         - {count: NCYC, dataset: ADEX, where: {PARAMCD: NCYCLE}, value: AVAL, levels: [1, 2, 3]}
         - {count: NCYCOBS, dataset: ADEX, value: AVAL}
         - {subjects: TEAE, level: GE3, dataset: ADAE, where: {TRTEMFL: "Y", ATOXGRN: {ge: 3}}}

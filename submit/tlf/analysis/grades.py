@@ -29,7 +29,8 @@ from pydantic import Field
 from submit.errors import InputError
 from submit.tlf.analysis.data import AdamData
 from submit.tlf.analysis.layers import AnyRow
-from submit.tlf.analysis.params import ColumnsSpec, Filter, Level, Name, population, records, variable_problems
+from submit.tlf.analysis.params import (ColumnsSpec, Filter, Level, Name, population, records,
+                                        variable_problems)
 from submit.tlf.analysis.summary import (HEADER_N, Columns, assemble, columns_from, columns_of, count_subjects, level_paths,
                                          level_text, long_rows, worst_records)
 from submit.tlf.shell import LEVEL_PATH_SEPARATOR, TOTAL
