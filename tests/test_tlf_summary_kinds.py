@@ -284,3 +284,15 @@ def test_a_count_of_several_records_per_subject_needs_worst(tmp_path, study):
     with pytest.raises(DataCheckError) as caught:
         analyze(AdamData(DATA, study), list(shells_of(tmp_path, text).values()))
     assert {p.key for p in caught.value.problems} == {"S1", "S4"}  # S1 has 3 AEs, S4 2; S2's one is fine
+
+
+def test_a_population_without_flag_is_every_adsl_subject(tmp_path, study):
+    head = HEAD.format(id="14.9.7", file="everyone").replace("{label: Treated, flag: SAFFL}", "{label: All}")
+    text = head + """
+    analysis: {kind: summary, layers: [{count: SEX, levels: [M, F]}]}
+    columns: [{level: Total}]
+    rows: [{variable: SEX, levels: ard, cell: "{n}"}]
+"""
+    ard = analyze(AdamData(DATA, study), list(shells_of(tmp_path, text).values()))["14.9.7"]
+    assert cells(ard, "BIGN", "", "N") == {"Total": 6}  # S6 (SAFFL N) too
+    assert cells(ard, "SEX", "M", "n") == {"Total": 3}  # S1 S3 S6
