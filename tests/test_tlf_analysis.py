@@ -493,7 +493,8 @@ def test_bad_analysis_kinds_and_parameters_are_reported_at_once_before_any_compu
            with_analysis(shells["14.2.1.3"], kind="response_rate", paramcd="CRH", best_responce=True),
            with_analysis(shells["14.2.4.1"], kind="survival_table", paramcd="TTHR"),
            with_analysis(shells["14.4.3"], kind="lab_peaks", params="IL6"),
-           with_analysis(shells["14.3.1.4"], kind="teae_soc_pt", category="SERIOUS"),
+           with_analysis(shells["14.3.1.4"], kind="summary", layers=[{"count": "SEX", "levels": ["M"], "missing": "F"},
+                                                                       {"count": "AGE", "describe": "AGE"}]),
            with_analysis(shells["16.2.7.1"], kind="deaths_listing", cohort_codes={"COH1": 1}, teae_window_days="a month")]
     with pytest.raises(InputError) as caught:
         analyze(AdamData({}, study), bad)
@@ -502,13 +503,15 @@ def test_bad_analysis_kinds_and_parameters_are_reported_at_once_before_any_compu
                           ("14_2_efficacy.yaml", "id 14.2.1.3.analysis.best_responce"),
                           ("14_2_efficacy.yaml", "id 14.2.4.1.analysis.months"),
                           ("14_4_pkpd.yaml", "id 14.4.3.analysis.params"),
-                          ("14_3_safety.yaml", "id 14.3.1.4.analysis.category"),
+                          ("14_3_safety.yaml", "id 14.3.1.4.analysis.layers"),
                           ("16_listings.yaml", "id 16.2.7.1.analysis.cohort_codes"),
                           ("16_listings.yaml", "id 16.2.7.1.analysis.teae_window_days")}
     assert "unknown analysis kind 'response_ratio'" in found[("14_2_efficacy.yaml", "id 14.2.1.2.analysis.kind")]
     assert "accepted: paramcd, best_response" in found[("14_2_efficacy.yaml", "id 14.2.1.3.analysis.best_responce")]
     assert "'months' is required" in found[("14_2_efficacy.yaml", "id 14.2.4.1.analysis.months")]
-    assert "'SER'" in found[("14_3_safety.yaml", "id 14.3.1.4.analysis.category")]  # the allowed values
+    layers = found[("14_3_safety.yaml", "id 14.3.1.4.analysis.layers")]  # both layers' problems, by index
+    assert "0.count: Value error, missing level 'F' is not one of levels" in layers
+    assert "1: a layer has exactly one of the keys count, describe, subjects, events" in layers
 
 
 def test_the_output_id_and_the_parameters_come_from_the_shell(adam_dir, study, shells, xpt):

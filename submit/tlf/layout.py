@@ -65,10 +65,12 @@ class _Builder:
                 lv for lv in self.index.group_levels(spec.group or "") if lv != TOTAL]
             if not levels:
                 self.problem(f"group {spec.group} has no levels in the ARD", f"columns[{i}]")
-            span = self.text(spec.span, f"columns[{i}].span") if spec.span else None
             template = parse_cell(spec.cell) if spec.cell else None
-            out += [_Column(spec.group, lv, self.text(spec.label, f"columns[{i}].label", level=lv), span,
-                            spec.show_n, template) for lv in levels]
+            for lv in levels:  # label and span may use the level and its parts (nested "Placebo | 3": path)
+                names = {"level": lv, "path": lv.split(LEVEL_PATH_SEPARATOR)}
+                span = self.text(spec.span, f"columns[{i}].span", **names) if spec.span else None
+                out.append(_Column(spec.group, lv, self.text(spec.label, f"columns[{i}].label", **names), span,
+                                   spec.show_n, template))
         return out
 
     def header(self) -> tuple[tuple[HeaderCell, ...], ...]:

@@ -52,8 +52,8 @@ class ColumnSet(_Frozen):
 
     group: str | None = None
     levels: tuple[str, ...] | None = None
-    label: str = "{{ level }}"  # Jinja2, with `level` and the study context
-    span: str | None = None  # spanning header over these columns
+    label: str = "{{ level }}"  # Jinja2: `level`, its parts `path` ("Placebo | 3" -> ["Placebo", "3"]), the study
+    span: str | None = None  # spanning header (Jinja2 as label); adjacent columns with the same text share it
     show_n: bool = True  # "(N=xx)" under the label, from the header-N statistic
     cell: str | None = None  # a cell template for the whole column (statistics-as-columns layouts)
 

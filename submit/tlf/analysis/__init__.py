@@ -4,8 +4,9 @@ for a table, a data frame for a listing, Kaplan-Meier curves for a figure).
     data = AdamData(XptFolder(adam_folder), study)        # or AdamData({name: frame}, study)
     results = analyze(data, load_shells(specs / "tlf"))      # {output id: ARD | frame | curves}
 
-One module per output family (study, efficacy, safety, pkpd, listings) built on `summary` (table
-columns as subject sets, vectorized counts, rates, descriptive and Kaplan-Meier statistics);
+Generic kinds (`layers`: the layered summary table; `grades`: worst grade per subject; ...) built on
+`summary` (table columns as subject sets, vectorized counts, rates, descriptive and Kaplan-Meier
+statistics) and `params` (what every kind takes from its shell: columns, dataset, where);
 `registry.ANALYSES` is the closed vocabulary of analysis kinds a shell names (`analysis: {kind:
 response_rate, paramcd: ...}`), each a function(data, shell, **params).
 """

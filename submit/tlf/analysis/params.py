@@ -7,15 +7,17 @@ their filter. Shared by all kinds so that a shell says these the same way everyw
     where: {TRTEMFL: Y, ATOXGRN: {ge: 3}}         # submit.adam.filters syntax, never evaluated code
 
 Levels of a `by` variable are ordered by its numeric twin: `order` when given, else `<VAR>N` when
-ADSL has it, else alphabetically. Blank levels form no column.
+ADSL has it, else alphabetically. Blank levels form no column. The subjects of the columns are the
+shell's population (`population`): ADSL subjects with its flag = Y, every ADSL subject without one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from submit.adam.filters import COMBINATORS, meets
 from submit.errors import InputError, Problem, SubmitError
@@ -24,6 +26,16 @@ from submit.tlf.analysis.summary import Grouping
 
 Name = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
 Filter = dict[str, Any]  # submit.adam.filters: checked when applied, naming the shell
+
+
+def _level_text(value):
+    """A level given as a number (`levels: [1, 2]`) means its text as `summary.number_text` writes it."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    return value
+
+
+Level = Annotated[str, BeforeValidator(_level_text)]  # a variable_level or group_level: text
 
 
 class _Params(BaseModel):
@@ -96,3 +108,32 @@ def records(data: AdamData, dataset: str, columns: list[str], where: Filter | No
                          [Problem(what, p.message, key="where") for p in exc.problems] or
                          [Problem(what, exc.summary, key="where")]) from None
     return frame.loc[keep.to_numpy(), list(dict.fromkeys(columns))]
+
+
+def population(data: AdamData, shell, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """The ADSL subjects of the shell's population (USUBJID and `columns`): its flag = Y, or every
+    ADSL subject when the shell names no flag."""
+    flag = shell.population.flag
+    if flag:
+        return data.population(flag, columns)
+    return data.frame("ADSL", ["USUBJID", *columns])
+
+
+def variable_problems(data: AdamData, dataset: str, named: Mapping[str, Sequence[str]], where: Filter | None,
+                      file: str, key: str) -> list[Problem]:
+    """What keeps a part of a shell from reading `dataset`: the dataset missing, a variable named
+    under a key of `named` (key -> variables) or in `where` missing, a malformed `where`; each
+    Problem names `file` and `key` plus the parameter's key (`layers[2].value`)."""
+    if dataset not in data.datasets.names():
+        return [Problem(file, f"dataset {dataset} is not in the ADaM data", key=f"{key}.dataset")]
+    present = set(data.frame_columns(dataset))
+    problems = [Problem(file, f"{dataset} has no variable {name}", key=f"{key}.{part}", column=name)
+                for part, names in {**named, "where": filter_variables(where)}.items()
+                for name in dict.fromkeys(names) if name not in present]
+    if where and not problems:
+        try:  # the filter's syntax, on no records: nothing is computed yet
+            meets(data.frame(dataset, filter_variables(where)).iloc[:0], where, fn=f"{dataset} filter", arg="where")
+        except SubmitError as exc:
+            problems += [Problem(file, p.message, key=f"{key}.where") for p in exc.problems] or \
+                [Problem(file, exc.summary, key=f"{key}.where")]
+    return problems

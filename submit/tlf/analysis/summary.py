@@ -22,7 +22,7 @@ from submit.stats import clopper_pearson, kaplan_meier, summarize, to_long
 from submit.stats.descriptive import STAT_LABELS as DESCRIPTIVE_LABELS
 from submit.tlf.ard import ARD_COLUMNS
 from submit.tlf.figure import DAYS_PER_MONTH
-from submit.tlf.shell import TOTAL
+from submit.tlf.shell import LEVEL_PATH_SEPARATOR, TOTAL
 
 LONG_COLUMNS = ("col", "variable", "variable_level", "stat_name", "stat")
 HEADER_N = "BIGN"  # the variable holding each column's N (shell key header_n)
@@ -117,6 +117,35 @@ def number_text(values: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=values.index, dtype=object)  # code -1 (missing) picks ""
 
 
+def level_text(values: pd.Series) -> pd.Series:
+    """A variable's values as level text: numbers as `number_text` ("1", "7.5"), text as is; ""
+    for missing."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return number_text(values)
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def level_paths(records: pd.DataFrame, variables: Sequence[str]) -> list[pd.Series]:
+    """Per depth of a hierarchy (SOC, PT, ...) each record's level path: the values of the first
+    variables joined by LEVEL_PATH_SEPARATOR ("Cardiac disorders | Tachycardia"); "" where one of
+    them is blank (the record counts at no level of that depth or below)."""
+    paths: list[pd.Series] = []
+    for variable in variables:
+        values = level_text(records[variable])
+        path = values if not paths else paths[-1] + LEVEL_PATH_SEPARATOR + values
+        blank = (values == "") if not paths else (values == "") | (paths[-1] == "")
+        paths.append(path.where(~blank, ""))
+    return paths
+
+
+def worst_records(records: pd.DataFrame, keys: Sequence[str], by: str) -> pd.DataFrame:
+    """The record with the highest `by` per combination of `keys` (missing `by` lowest; among equal
+    ones the first), so that a subject counts once, at its worst record."""
+    ranked = records.assign(_by=pd.to_numeric(records[by], errors="coerce"))
+    ranked = ranked.sort_values("_by", ascending=False, na_position="last", kind="stable")
+    return ranked.drop_duplicates(list(keys), keep="first").drop(columns="_by").sort_index()
+
+
 def _column_key(col: pd.Series, count: int) -> pd.Categorical:
     return pd.Categorical(col, categories=range(count))
 
@@ -138,11 +167,13 @@ def big_n(columns: Columns, variable: str = HEADER_N) -> pd.DataFrame:
 
 
 def count_subjects(stacked: pd.DataFrame, n_columns: int, variable: str, level: str, levels: Sequence[str],
-                   denominator: np.ndarray, *, with_ci: bool = False) -> pd.DataFrame:
+                   denominator: np.ndarray, *, with_ci: bool = False, with_events: bool = False) -> pd.DataFrame:
     """Distinct subjects per column and level of `level` in `stacked` (records with `col`): n and
-    p = n / denominator[col] (NaN where it is 0); with_ci adds N and the exact 95% CI. Every
-    column x level of `levels` appears (n = 0 where no subject); records of other levels are ignored."""
-    subjects = stacked.loc[stacked[level].isin(levels), ["col", level, "USUBJID"]].drop_duplicates()
+    p = n / denominator[col] (NaN where it is 0); with_ci adds N and the exact 95% CI, with_events
+    the number of records (`events`). Every column x level of `levels` appears (n = 0 where no
+    subject); records of other levels are ignored."""
+    counted = stacked.loc[stacked[level].isin(levels), ["col", level, "USUBJID"]]
+    subjects = counted.drop_duplicates()
     # Keys as columns of their own: given as a list of arrays, pandas takes the list for column names
     # when it is as long as the frame (a study of 2 subjects).
     keys = pd.DataFrame({"col": _column_key(subjects["col"], n_columns),
@@ -160,18 +191,23 @@ def count_subjects(stacked: pd.DataFrame, n_columns: int, variable: str, level: 
     if with_ci:
         low, high = clopper_pearson(counts, total)
         stats = {"n": counts, "N": total, "p": p, "ci_low": low, "ci_high": high}
+    if with_events:
+        records = pd.DataFrame({"col": _column_key(counted["col"], n_columns),
+                                "level": pd.Categorical(counted[level], categories=levels)})
+        stats["events"] = records.groupby(["col", "level"], observed=False).size().to_numpy(dtype=float)[order]
     return long_rows(col, variable, var_level, stats)
 
 
 def subject_counts(records: pd.DataFrame, columns: Columns, variable: str, level: str,
                    levels: Sequence[str] | None = None, denominator: np.ndarray | None = None,
-                   *, with_ci: bool = False) -> pd.DataFrame:
+                   *, with_ci: bool = False, with_events: bool = False) -> pd.DataFrame:
     """`count_subjects` over the columns' subjects; `levels` default: the observed ones, sorted."""
     stacked = columns.attach(records[["USUBJID", level]])
     if levels is None:
         levels = sorted(v for v in stacked[level].unique() if v != "")
     denominator = columns.n if denominator is None else denominator
-    return count_subjects(stacked, columns.count, variable, level, list(levels), denominator, with_ci=with_ci)
+    return count_subjects(stacked, columns.count, variable, level, list(levels), denominator, with_ci=with_ci,
+                          with_events=with_events)
 
 
 def describe(records: pd.DataFrame, columns: Columns, variable: str, value: str,
