@@ -17,17 +17,16 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from submit.errors import DataCheckError, InputError, Problem, SubmitError
-from submit.tlf.analysis import efficacy, listings, pkpd, safety, study
+from submit.tlf.analysis import interim_summary, listing_frame, records, safety, study, survival
 from submit.tlf.analysis.data import AdamData
 
 Analysis = Callable[..., object]
 
 ANALYSES: Mapping[str, Analysis] = {fn.__name__: fn for fn in (
     study.disposition, study.demographics, study.exposure,
-    efficacy.response_rate, efficacy.rate_with_responders, efficacy.survival_table, efficacy.survival_figure,
+    interim_summary.summary,  # kinds-b only: replaced by kinds-a's summary at the merge
     safety.teae_overview, safety.teae_soc_pt, safety.teae_worst_grade,
-    pkpd.pk_parameter, pkpd.lab_peaks,
-    listings.response_listing, listings.deaths_listing, listings.sae_listing,
+    survival.time_to_event, survival.km_figure, records.records_summary, listing_frame.listing,
 )}
 
 
