@@ -2,7 +2,7 @@
 the count layers the 14.2 response shells use, so that this branch builds every MT103-206 output.
 Delete this module (and its line in registry.ANALYSES) when kinds-a's `summary` is merged.
 
-    {kind: summary, columns: {by: [TRT01A]}, layers: [{count: CRCRH, dataset: ADRS, where: {PARAMCD: CRCRH},
+    {kind: summary, columns: {by: [TRT01A]}, layers: [{count: RESP, dataset: ADRS, where: {PARAMCD: RESP},
      value: AVALC, levels: ["Y"], ci: exact, denominator: {dataset: ADRS, where: {...}}}]}
 """
 

@@ -6,7 +6,7 @@ listing shell names (the renderer sorts and formats it).
       dataset: ADAE                                   # default ADSL
       where: {AESER: Y}                               # the rows (submit.adam.filters syntax)
       subject_variables: [TRT01A, ARMCD]              # from ADSL (replacing the dataset's own copy)
-      recode: {COHORT: {from: ARMCD, map: {COH1: "1", COH2A: "2a"}}}   # unmapped values kept as they are
+      recode: {COHORT: {from: ARMCD, map: {ARM1: "1", ARM2A: "2a"}}}   # unmapped values kept as they are
       study_days: {DTHDY: {date: DTHDT, reference: TRTSDT}}             # day 1 = reference, no day 0
       flags: {DTHTEFL: {DTHDT: {le: {var: TRTEDT, days: 30}}}}         # Y / N; blank where a variable it reads is missing
       pivot: {key: [USUBJID, AVISIT], parameter: PARAMCD, numbers: [BMBLAST], codes: [EMD]}
