@@ -426,7 +426,7 @@ def test_primary_table_document_shows_the_published_cells(tlf_dir, shells):
     (table,) = Document(str(tlf_dir / f"{shells['14.2.1.1'].file}.docx")).tables
     rows = {row.cells[0].text: [c.text for c in row.cells] for row in table.rows}
     assert rows["n (%)"][-1] == "25 (69.4)"
-    assert rows["95% CI (exact)"][-1] == "51.9, 83.7"
+    assert rows["95% CI (exact)"][-1] == "(51.9, 83.7)"
     assert rows["CR"][-1] == "15 (41.7)" and rows["CRh*"][-1] == "10 (27.8)"
 
 
@@ -479,7 +479,7 @@ def test_a_shell_without_an_analysis_is_an_error(adam_dir, study, shells):
         analyze(AdamData(read_adam(adam_dir), study), [stray])
     (problem,) = caught.value.problems
     assert problem.file.endswith("14_2_efficacy.yaml") and problem.key == "id 14.9.9.analysis"
-    assert "no analysis" in problem.message and "response_rate" in problem.message  # the kinds are listed
+    assert "no analysis" in problem.message and "time_to_event" in problem.message  # the kinds are listed
 
 
 def with_analysis(shell, **analysis):
@@ -490,25 +490,26 @@ def test_bad_analysis_kinds_and_parameters_are_reported_at_once_before_any_compu
     """Unknown kind, unknown, missing and ill-typed parameters: each names the shell file and output
     id; nothing reads the data (an empty dataset set would fail otherwise)."""
     bad = [with_analysis(shells["14.2.1.2"], kind="response_ratio", paramcd="CR"),
-           with_analysis(shells["14.2.1.3"], kind="response_rate", paramcd="CRH", best_responce=True),
-           with_analysis(shells["14.2.4.1"], kind="survival_table", paramcd="TTHR"),
-           with_analysis(shells["14.4.3"], kind="lab_peaks", params="IL6"),
+           with_analysis(shells["14.2.6.1"], kind="time_to_event", variable="OS", tims=[3]),
+           with_analysis(shells["14.2.4.1"], kind="time_to_event", where={"PARAMCD": "TTHR"}),
+           with_analysis(shells["14.4.3"], kind="records_summary", variable="IL6", levels="AVISIT"),
            with_analysis(shells["14.3.1.4"], kind="summary", layers=[{"count": "SEX", "levels": ["M"], "missing": "F"},
                                                                        {"count": "AGE", "describe": "AGE"}]),
-           with_analysis(shells["16.2.7.1"], kind="deaths_listing", cohort_codes={"COH1": 1}, teae_window_days="a month")]
+           with_analysis(shells["16.2.7.1"], kind="listing", recode={"COHORT": {"from": "ARMCD", "map": ["1"]}},
+                         study_days="DTHDT")]
     with pytest.raises(InputError) as caught:
         analyze(AdamData({}, study), bad)
     found = {(Path(p.file).name, p.key): p.message for p in caught.value.problems}
     assert set(found) == {("14_2_efficacy.yaml", "id 14.2.1.2.analysis.kind"),
-                          ("14_2_efficacy.yaml", "id 14.2.1.3.analysis.best_responce"),
-                          ("14_2_efficacy.yaml", "id 14.2.4.1.analysis.months"),
-                          ("14_4_pkpd.yaml", "id 14.4.3.analysis.params"),
+                          ("14_2_efficacy.yaml", "id 14.2.6.1.analysis.tims"),
+                          ("14_2_efficacy.yaml", "id 14.2.4.1.analysis.variable"),
+                          ("14_4_pkpd.yaml", "id 14.4.3.analysis.levels"),
                           ("14_3_safety.yaml", "id 14.3.1.4.analysis.layers"),
-                          ("16_listings.yaml", "id 16.2.7.1.analysis.cohort_codes"),
-                          ("16_listings.yaml", "id 16.2.7.1.analysis.teae_window_days")}
+                          ("16_listings.yaml", "id 16.2.7.1.analysis.recode"),
+                          ("16_listings.yaml", "id 16.2.7.1.analysis.study_days")}
     assert "unknown analysis kind 'response_ratio'" in found[("14_2_efficacy.yaml", "id 14.2.1.2.analysis.kind")]
-    assert "accepted: paramcd, best_response" in found[("14_2_efficacy.yaml", "id 14.2.1.3.analysis.best_responce")]
-    assert "'months' is required" in found[("14_2_efficacy.yaml", "id 14.2.4.1.analysis.months")]
+    assert "accepted: variable, where, dataset, times" in found[("14_2_efficacy.yaml", "id 14.2.6.1.analysis.tims")]
+    assert "'variable' is required" in found[("14_2_efficacy.yaml", "id 14.2.4.1.analysis.variable")]
     layers = found[("14_3_safety.yaml", "id 14.3.1.4.analysis.layers")]  # both layers' problems, by index
     assert "0.count: Value error, missing level 'F' is not one of levels" in layers
     assert "1: a layer has exactly one of the keys count, describe, subjects, events" in layers
@@ -516,28 +517,30 @@ def test_bad_analysis_kinds_and_parameters_are_reported_at_once_before_any_compu
 
 def test_the_output_id_and_the_parameters_come_from_the_shell(adam_dir, study, shells, xpt):
     """The same kind computes another output when the shell says so: the ARD carries the shell's id,
-    the variable its PARAMCD, the best-response categories its levels."""
-    shell = with_analysis(shells["14.2.1.2"].model_copy(update={"id": "14.9.9"}), kind="response_rate",
-                          paramcd="PR", best_response={"paramcd": "BOR", "levels": ["NE", "PR"]})
+    its variable, its time points in its unit and its columns."""
+    shell = with_analysis(shells["14.2.6.1"].model_copy(update={"id": "14.9.9"}), kind="time_to_event",
+                          where={"PARAMCD": "OS"}, variable="SURV", times=[100], columns={"by": ["SEX"]})
     frame = analyze(AdamData(read_adam(adam_dir), study), [shell])["14.9.9"]
     assert set(frame["output"]) == {"14.9.9"}
-    assert set(frame["variable"]) == {"BIGN", "PR", "BOR"}
-    bor = frame[(frame["variable"] == "BOR") & (frame["group_level"] == TOTAL) & (frame["stat_name"] == "n")]
-    adrs, adsl = xpt("adrs"), xpt("adsl")
-    treated = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
-    expected = adrs[(adrs["PARAMCD"] == "BOR") & adrs["USUBJID"].isin(treated)]["AVALC"].value_counts()
-    assert bor["variable_level"].tolist() == ["NE", "PR"]
-    assert bor["stat"].tolist() == [expected.get("NE", 0), expected.get("PR", 0)]
+    assert set(frame["variable"]) == {"BIGN", "SURV"}
+    adsl, adtte = xpt("adsl"), xpt("adtte")
+    os_ = adtte[adtte["PARAMCD"] == "OS"].merge(adsl.loc[adsl["SAFFL"] == "Y", ["USUBJID", "SEX"]])
+    for sex, part in os_.groupby("SEX"):
+        assert stat(frame, sex, "SURV", "", "events") == (part["CNSR"] == 0).sum()
+        assert stat(frame, sex, "SURV", "100", "n_risk") == (part["AVAL"] >= 100).sum()  # days: the default unit
+    assert stat(frame, TOTAL, "BIGN", "", "N") == len(os_)
 
 
-def test_listing_cohort_codes_and_teae_window_are_shell_parameters(adam_dir, study, shells, xpt):
+def test_listing_recode_and_flag_window_are_shell_parameters(adam_dir, study, shells, xpt):
     adsl = xpt("adsl")
     dead = adsl[(adsl["SAFFL"] == "Y") & (adsl["DTHFL"] == "Y")].sort_values("USUBJID")
     after_last_dose = (dead["DTHDT"] - dead["TRTEDT"]).dt.days.to_numpy()
     window = int(np.median(after_last_dose))  # splits the deaths into two groups
     some = sorted(dead["ARMCD"].unique())[0]
-    shell = with_analysis(shells["16.2.7.1"], kind="deaths_listing", cohort_codes={some: "X"},
-                          teae_window_days=window)
+    shell = with_analysis(shells["16.2.7.1"], kind="listing", where={"DTHFL": "Y"}, subject_variables=["ARMCD"],
+                          recode={"COHORT": {"from": "ARMCD", "map": {some: "X"}}},
+                          study_days={"DTHDY": {"date": "DTHDT", "reference": "TRTSDT"}},
+                          flags={"DTHTEFL": {"DTHDT": {"le": {"var": "TRTEDT", "days": window}}}})
     frame = analyze(AdamData(read_adam(adam_dir), study), [shell])["16.2.7.1"].sort_values("USUBJID")
     assert frame["DTHTEFL"].tolist() == ["Y" if d <= window else "N" for d in after_last_dose]
     assert frame["COHORT"].tolist() == ["X" if a == some else a for a in dead["ARMCD"]]  # uncoded: ARMCD

@@ -352,14 +352,14 @@ def test_a_shell_analysis_needs_a_known_kind_and_its_parameters(tmp_path, study)
 
     two = RESPONSE_SHELL.replace("datasets: [ADSL, ADRS]", "datasets: [ADSL, ADRS]\n    analysis: {kind: rate_table}")
     two += RESPONSE_SHELL.split("outputs:\n", 1)[1].replace("14.2.9", "14.2.8").replace("t_test_response", "t_other") \
-        .replace("datasets: [ADSL, ADRS]", "datasets: [ADSL, ADRS]\n    analysis: {kind: response_rate, paramcd: [CR]}")
+        .replace("datasets: [ADSL, ADRS]", "datasets: [ADSL, ADRS]\n    analysis: {kind: time_to_event, variable: [CR]}")
     shells = load_shells(write_shells(tmp_path / "b", two))  # well-formed: the vocabulary is the analysis layer's
     with pytest.raises(InputError) as err:
         analyze(AdamData({}, study), shells)
     found = {(Path(p.file).name, p.key): p.message for p in err.value.problems}
-    assert set(found) == {("shells.yaml", "id 14.2.9.analysis.kind"), ("shells.yaml", "id 14.2.8.analysis.paramcd")}
+    assert set(found) == {("shells.yaml", "id 14.2.9.analysis.kind"), ("shells.yaml", "id 14.2.8.analysis.variable")}
     assert "unknown analysis kind 'rate_table'" in found[("shells.yaml", "id 14.2.9.analysis.kind")]
-    assert "valid string" in found[("shells.yaml", "id 14.2.8.analysis.paramcd")]
+    assert "valid string" in found[("shells.yaml", "id 14.2.8.analysis.variable")]
 
 
 def test_every_study_shell_names_a_runnable_analysis():

@@ -17,16 +17,14 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from submit.errors import DataCheckError, InputError, Problem, SubmitError
-from submit.tlf.analysis import efficacy, grades, layers, listings, pkpd
+from submit.tlf.analysis import grades, layers, listing_frame, records, survival
 from submit.tlf.analysis.data import AdamData
 
 Analysis = Callable[..., object]
 
 ANALYSES: Mapping[str, Analysis] = {fn.__name__: fn for fn in (
     layers.summary, grades.worst_grade,
-    efficacy.response_rate, efficacy.rate_with_responders, efficacy.survival_table, efficacy.survival_figure,
-    pkpd.pk_parameter, pkpd.lab_peaks,
-    listings.response_listing, listings.deaths_listing, listings.sae_listing,
+    survival.time_to_event, survival.km_figure, records.records_summary, listing_frame.listing,
 )}
 
 
