@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 
 from submit.errors import InputError, Problem
-from submit.stats import clopper_pearson, kaplan_meier, summarize, to_long
+from submit.stats import clopper_pearson, summarize, to_long
 from submit.stats.descriptive import STAT_LABELS as DESCRIPTIVE_LABELS
 from submit.tlf.ard import ARD_COLUMNS
-from submit.tlf.figure import DAYS_PER_MONTH
 from submit.tlf.shell import LEVEL_PATH_SEPARATOR, TOTAL
 
 LONG_COLUMNS = ("col", "variable", "variable_level", "stat_name", "stat")
@@ -55,9 +54,6 @@ class Grouping:
         return list(dict.fromkeys(name for pair in self.variables for name in pair))
 
 
-BY_COHORT = Grouping((("TRT01A", "TRT01AN"),))
-BY_COHORT_SCHEDULE = Grouping((("TRT01A", "TRT01AN"), ("SCHED", "SCHEDN")))
-OVERALL = Grouping()
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,37 +216,6 @@ def describe(records: pd.DataFrame, columns: Columns, variable: str, value: str,
     return pd.DataFrame({"col": long["col"].astype(np.int64).to_numpy(), "variable": variable,
                          "variable_level": level, "stat_name": long["stat_name"].to_numpy(),
                          "stat": long["stat"].astype(float).to_numpy()})
-
-
-def time_to_event(records: pd.DataFrame, columns: Columns, variable: str,
-                  months: Sequence[float], source: str = "ADTTE") -> pd.DataFrame:
-    """Kaplan-Meier per column from AVAL (days) and CNSR: events, censored, median with its
-    Brookmeyer-Crowley CI (months), and at each of `months` the estimate with its log-log CI and
-    the number at risk (variable_level = the month)."""
-    stacked = columns.attach(records[["USUBJID", "AVAL", "CNSR"]])
-    by_col = dict(tuple(stacked.groupby("col", sort=True)))
-    parts = []
-    at = np.asarray(months, dtype=float)
-    for col in range(columns.count):  # one fit per column (a handful), never per subject
-        data = by_col.get(col)
-        if data is None or data.empty:
-            head = dict.fromkeys(("median", "median_ci_low", "median_ci_high"), np.nan)
-            head.update(events=0.0, censored=0.0)
-            points = pd.DataFrame({"survival": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n_risk": 0.0}, index=at)
-        else:
-            fit = kaplan_meier(data["AVAL"].to_numpy(), 1 - data["CNSR"].to_numpy(), source=f"{source} {variable}")
-            median, low, high = (v / DAYS_PER_MONTH for v in fit.median())
-            head = {"events": fit.events, "censored": fit.censored, "median": median,
-                    "median_ci_low": low, "median_ci_high": high}
-            points = fit.survival_at(at * DAYS_PER_MONTH).set_index(at)
-        parts.append(long_rows([col], variable, "", {k: [v] for k, v in head.items()}))
-        parts.append(long_rows(np.full(len(at), col), variable, [f"{m:g}" for m in at],
-                               {k: points[k].to_numpy() for k in ("survival", "ci_low", "ci_high", "n_risk")}))
-    out = pd.concat(parts, ignore_index=True)
-    # the variable's own statistics first, then the time points in order, each across the columns
-    level_order = {"": -1, **{f"{m:g}": i for i, m in enumerate(at)}}
-    out["_level"] = out["variable_level"].map(level_order)
-    return out.sort_values(["_level", "col"], kind="stable").drop(columns="_level").reset_index(drop=True)
 
 
 def assemble(output: str, columns: Columns, parts: Sequence[pd.DataFrame],
