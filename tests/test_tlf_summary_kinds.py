@@ -265,9 +265,9 @@ def test_unknown_variables_and_bad_filters_are_reported_at_once(tmp_path, study)
                           f"{prefix}[4].describe", f"{prefix}[5].denominator.where", "id 14.9.5.analysis.grade",
                           "id 14.9.5.analysis.where"}
     assert all(p.file.endswith("shells.yaml") for p in found.values())
-    assert "ADSL has no variable SEXX" in found[f"{prefix}[0].count"].message
+    assert "adsl.xpt has no variable SEXX" in found[f"{prefix}[0].count"].message
     assert "gte" in found[f"{prefix}[1].where"].message
-    assert "ADAE has no variable PTX" in found[f"{prefix}[2].events"].message
+    assert "adae.xpt has no variable PTX" in found[f"{prefix}[2].events"].message
     assert "ADXX is not in the ADaM data" in found[f"{prefix}[3].dataset"].message
     assert "not numeric" in found[f"{prefix}[4].describe"].message
     assert "SAFLF" in found[f"{prefix}[5].denominator.where"].message

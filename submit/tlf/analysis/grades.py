@@ -30,7 +30,7 @@ from submit.errors import InputError
 from submit.tlf.analysis.data import AdamData
 from submit.tlf.analysis.layers import AnyRow
 from submit.tlf.analysis.params import (ColumnsSpec, Filter, Level, Name, population, records,
-                                        variable_problems)
+                                        population_problems, variable_problems)
 from submit.tlf.analysis.summary import (HEADER_N, Columns, assemble, columns_from, columns_of, count_subjects, level_paths,
                                          level_text, long_rows, worst_records)
 from submit.tlf.shell import LEVEL_PATH_SEPARATOR, TOTAL
@@ -56,8 +56,9 @@ def worst_grade(data: AdamData, shell, grade: Name, group: Name,
                 columns: ColumnsSpec = ColumnsSpec()) -> pd.DataFrame:
     """The ARD of a worst-grade table (see the module docstring)."""
     file, key = shell.source or "TLF shells", f"id {shell.id}.analysis"
-    problems = variable_problems(data, dataset, {"grade": [grade], "group": [group], "hierarchy": list(hierarchy)},
-                                 where, file, key)
+    problems = population_problems(data, shell, columns, file, key)
+    problems += variable_problems(data, dataset, {"grade": [grade], "group": [group], "hierarchy": list(hierarchy)},
+                                  where, file, key)
     if problems:
         raise InputError(f"TLF shell {shell.id}: the worst-grade table cannot be computed", problems)
     grouping = columns.grouping(data)

@@ -30,7 +30,7 @@ from submit.errors import InputError, Problem
 from submit.stats.descriptive import STATS
 from submit.tlf.analysis.data import AdamData, one_per_subject
 from submit.tlf.analysis.params import (ColumnsSpec, Filter, Level, Name, _Params, population, records,
-                                        variable_problems)
+                                        population_problems, variable_problems)
 from submit.tlf.analysis.summary import (ARITHMETIC, Columns, assemble, big_n, columns_of, describe, level_paths,
                                          level_text, subject_counts, worst_records)
 
@@ -227,7 +227,7 @@ def summary(data: AdamData, shell, layers: Annotated[tuple[Layer, ...], Field(mi
             columns: ColumnsSpec = ColumnsSpec()) -> pd.DataFrame:
     """The ARD of a layered subject-level table: BIGN of every column, then each layer's records."""
     file, key = shell.source or "TLF shells", f"id {shell.id}.analysis"
-    problems = layer_problems(data, layers, file, key)
+    problems = population_problems(data, shell, columns, file, key) + layer_problems(data, layers, file, key)
     if problems:
         raise InputError(f"TLF shell {shell.id}: layers of the summary cannot be computed", problems)
     grouping = columns.grouping(data)

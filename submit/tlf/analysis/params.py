@@ -119,6 +119,16 @@ def population(data: AdamData, shell, columns: Sequence[str] = ()) -> pd.DataFra
     return data.frame("ADSL", ["USUBJID", *columns])
 
 
+def population_problems(data: AdamData, shell, columns: ColumnsSpec, file: str, key: str) -> list[Problem]:
+    """The population flag and the `columns.by` variables (and their order twins) ADSL lacks."""
+    named = {"population.flag": [shell.population.flag] if shell.population.flag else [],
+             **{f"{key}.columns.by[{i}]": list(dict.fromkeys([by.variable, *([by.order] if by.order else [])]))
+                for i, by in enumerate(columns.by)}}
+    present = set(data.frame_columns("ADSL"))
+    return [Problem(file, f"{data.source}/adsl.xpt has no variable {name}", key=part, column=name)
+            for part, names in named.items() for name in names if name not in present]
+
+
 def variable_problems(data: AdamData, dataset: str, named: Mapping[str, Sequence[str]], where: Filter | None,
                       file: str, key: str) -> list[Problem]:
     """What keeps a part of a shell from reading `dataset`: the dataset missing, a variable named
@@ -127,7 +137,8 @@ def variable_problems(data: AdamData, dataset: str, named: Mapping[str, Sequence
     if dataset not in data.datasets.names():
         return [Problem(file, f"dataset {dataset} is not in the ADaM data", key=f"{key}.dataset")]
     present = set(data.frame_columns(dataset))
-    problems = [Problem(file, f"{dataset} has no variable {name}", key=f"{key}.{part}", column=name)
+    problems = [Problem(file, f"{data.source}/{dataset.lower()}.xpt has no variable {name}", key=f"{key}.{part}",
+                        column=name)
                 for part, names in {**named, "where": filter_variables(where)}.items()
                 for name in dict.fromkeys(names) if name not in present]
     if where and not problems:
