@@ -28,6 +28,8 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from submit.errors import InputError, Problem
 from submit.stats.descriptive import STATS
+from submit.tlf.analysis.comparisons import STAT_LABELS as COMPARISON_LABELS
+from submit.tlf.analysis.comparisons import Comparison, rate_comparisons
 from submit.tlf.analysis.data import AdamData, one_per_subject
 from submit.tlf.analysis.params import (ColumnsSpec, Filter, Level, Name, _Params, population, records,
                                         population_problems, variable_problems)
@@ -61,6 +63,7 @@ class CountLayer(_Layer):
     ci: Literal["exact"] | None = None  # adds N, ci_low, ci_high (Clopper-Pearson 95%)
     denominator: Denominator | None = None
     worst: Name | None = None  # a subject counts once, at its record with the highest `worst`
+    compare: Comparison | None = None  # each arm's rate against the reference arm's (comparisons.py)
 
     @model_validator(mode="after")
     def _consistent(self) -> "CountLayer":
@@ -97,8 +100,13 @@ class CountLayer(_Layer):
             rows = pd.concat([rows, absent], ignore_index=True)
             rows["_level"] = rows["_level"].mask(rows["_level"] == "", self.missing)
         levels = list(self.levels) if self.levels is not None else self._observed(rows)
-        return subject_counts(rows, columns, self.count, "_level", levels, denominator,
-                              with_ci=self.ci == "exact")
+        counts = subject_counts(rows, columns, self.count, "_level", levels, denominator, with_ci=self.ci == "exact")
+        if self.compare is None:
+            return counts
+        subjects = pd.DataFrame({"USUBJID": eligible}).merge(rows[["USUBJID", "_level"]], on="USUBJID", how="left")
+        subjects = subjects.fillna({"_level": ""})
+        return pd.concat([counts, rate_comparisons(data, columns, subjects, self.count, levels, self.compare, what)],
+                         ignore_index=True)
 
     def _observed(self, rows: pd.DataFrame) -> list[str]:
         seen = rows[rows["_level"] != ""]
@@ -235,4 +243,4 @@ def summary(data: AdamData, shell, layers: Annotated[tuple[Layer, ...], Field(mi
     what = f"{file}, id {shell.id}"
     parts = [big_n(table)]
     parts += [layer.compute(data, table, f"{what}, layers[{i}]") for i, layer in enumerate(layers)]
-    return assemble(shell.id, table, parts)
+    return assemble(shell.id, table, parts, labels=COMPARISON_LABELS)

@@ -8,20 +8,22 @@ parameter of a BDS time-to-event dataset (AVAL = time in days, CNSR = 0 event / 
 Analysis set: the subjects of the shell's population (ADSL flag; no flag: every ADSL subject) that
 have a record meeting `where`, at most one each (a relapse endpoint's set is its responders). The
 columns split that set as `columns` says (default: the Total column alone); each column's N is
-its subjects with a record. Comparisons between columns (log-rank, Cox HR: submit/stats/compare.py)
-are wired through the reserved parameter `compare`, not accepted yet.
+its subjects with a record. `compare: {reference: <arm>, strata: [...]}` adds each arm's log-rank
+p-value and Cox hazard ratio against the reference arm (comparisons.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from submit.stats import kaplan_meier
+from submit.tlf.analysis.comparisons import STAT_LABELS as COMPARISON_LABELS
+from submit.tlf.analysis.comparisons import Comparison, survival_comparisons
 from submit.tlf.analysis.data import AdamData, one_per_subject
 from submit.tlf.analysis.params import ColumnsSpec, Filter, Name, records
 from submit.tlf.analysis.summary import Columns, assemble, big_n, columns_of, long_rows
@@ -40,15 +42,6 @@ class Unit(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     label: str = "days"
     days: float = Field(1.0, gt=0)
-
-
-def _not_yet(value: Any) -> Any:
-    if value is not None:
-        raise ValueError("comparisons between columns are not available yet (submit/stats/compare.py)")
-    return value
-
-
-Compare = Annotated[Any, AfterValidator(_not_yet)]  # reserved: log-rank / Cox HR between columns
 
 
 def analysis_set(data: AdamData, shell, dataset: str, where: Filter | None,
@@ -113,19 +106,22 @@ def _labels(unit: Unit) -> dict[str, str]:
 
 def time_to_event(data: AdamData, shell, variable: Name, where: Filter | None = None, dataset: Name = "ADTTE",
                   times: tuple[float, ...] = (), unit: Unit = Unit(), columns: ColumnsSpec = ColumnsSpec(),
-                  compare: Compare = None) -> pd.DataFrame:
+                  compare: Comparison | None = None) -> pd.DataFrame:
     """Kaplan-Meier summary per column as ARD `variable`: events and censored (n and proportion of
     the column's N), median, first and third quartile with Brookmeyer-Crowley 95% CIs (in the
     unit), and at each of `times` (in the unit) the estimate with its log-log 95% CI and the number
     at risk; BIGN = the column's subjects with a record."""
     cols, found = analysis_set(data, shell, dataset, where, columns)
     fits = _fits(cols, found, f"{dataset} {variable}")
-    return assemble(shell.id, cols, [big_n(cols), km_statistics(fits, cols.count, variable, times, unit.days)],
-                    labels=_labels(unit))
+    parts = [big_n(cols), km_statistics(fits, cols.count, variable, times, unit.days)]
+    if compare is not None:
+        what = f"{shell.source or 'TLF shells'}, id {shell.id}.analysis"
+        parts.append(survival_comparisons(data, cols, found, variable, compare, what))
+    return assemble(shell.id, cols, parts, labels={**_labels(unit), **COMPARISON_LABELS})
 
 
 def km_figure(data: AdamData, shell, where: Filter | None = None, dataset: Name = "ADTTE", unit: Unit = Unit(),
-              columns: ColumnsSpec = ColumnsSpec(), compare: Compare = None) -> list[KmCurve]:
+              columns: ColumnsSpec = ColumnsSpec()) -> list[KmCurve]:
     """One Kaplan-Meier curve per column with subjects, drawn in the unit with the numbers at risk at
     the shell's at_risk_times: "<level> (N=n)"; the Total column is labelled with the shell's
     population ("All treated subjects (N=36)")."""
