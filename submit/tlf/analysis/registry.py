@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from submit.errors import DataCheckError, InputError, Problem, SubmitError
-from submit.tlf.analysis import efficacy, listings, pkpd, safety, study
+from submit.tlf.analysis import efficacy, listings, pkpd, safety, shift, study, visits
 from submit.tlf.analysis.data import AdamData
 
 Analysis = Callable[..., object]
@@ -28,6 +28,7 @@ ANALYSES: Mapping[str, Analysis] = {fn.__name__: fn for fn in (
     safety.teae_overview, safety.teae_soc_pt, safety.teae_worst_grade,
     pkpd.pk_parameter, pkpd.lab_peaks,
     listings.response_listing, listings.deaths_listing, listings.sae_listing,
+    shift.shift, visits.by_visit,
 )}
 
 
