@@ -75,7 +75,7 @@ def _visit_stats(recs: pd.DataFrame, n_columns: int, variable: str, value: str, 
     # visits in order of their (first) ordering value; a visit's name alone when it has no twin
     order = present.groupby(visit, sort=True)[visit_order].min().sort_values(kind="stable")
     frame = pd.DataFrame({"col": pd.Categorical(recs["col"], categories=range(n_columns)),
-                          "visit": pd.Categorical(recs[visit], categories=list(order.index)),
+                          "visit": pd.Categorical(recs[visit].where(recs[visit].isin(order.index)), categories=list(order.index)),
                           "x": pd.to_numeric(recs[value])})
     long = to_long(summarize(frame, "x", by=["visit", "col"]), by=["visit", "col"])
     long = long[long["stat_name"].isin(stats) & long["visit"].notna()]
