@@ -198,3 +198,16 @@ def test_vital_signs_week_2_mean_matches_plain_pandas_on_pharmaverse(admiral):
         assert cell(ard, arm, "AVAL", "Week 2")["n"] == week2.AVAL.count()[arm] > 50
         assert cell(ard, arm, "AVAL", "Week 2")["mean"] == pytest.approx(week2.AVAL.mean()[arm], rel=1e-12)
         assert cell(ard, arm, "CHG", "Week 2")["sd"] == pytest.approx(week2.CHG.std()[arm], rel=1e-12)
+
+
+def test_pharmaverse_shells_load_with_the_csr_core_set():
+    from pathlib import Path
+
+    from submit.tlf.shell import load_shells
+
+    folder = Path(__file__).resolve().parents[1] / "specs" / "pharmaverse" / "tlf"
+    running, pending = load_shells(folder), load_shells(folder / "pending")
+    kinds = {s.analysis.kind for s in (*running, *pending)}
+    assert {"shift", "by_visit", "summary", "worst_grade", "time_to_event", "km_figure", "listing"} <= kinds
+    assert {s.analysis.kind for s in running} <= {"shift", "by_visit"}  # runnable before the merge
+    assert len(running) + len(pending) >= 12
