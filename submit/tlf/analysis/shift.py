@@ -48,7 +48,7 @@ from submit.tlf.analysis.summary import assemble, columns_from, long_rows
 ROW_TOTAL = "Total"  # the category of every baseline (rows) or post-baseline (columns) category together
 
 
-def shift(data: AdamData, shell, baseline: Name, post: Name, levels: tuple[str, ...] = (),
+def shift(data: AdamData, shell, baseline: Name, post: Name, levels: tuple[str, ...],
           dataset: Name = "ADLB", where: Filter | None = None, parameter: Name | None = None,
           post_rule: Literal["worst", "last"] = "worst", worst: tuple[str, ...] | None = None,
           order: tuple[Name, ...] = ("ADT",), missing: str | None = "Missing",
