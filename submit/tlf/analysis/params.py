@@ -22,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from submit.adam.filters import COMBINATORS, meets
 from submit.errors import InputError, Problem, SubmitError
 from submit.tlf.analysis.data import AdamData
-from submit.tlf.analysis.summary import Grouping
+from submit.tlf.analysis.summary import Columns, Grouping, columns_of
 
 Name = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
 Filter = dict[str, Any]  # submit.adam.filters: checked when applied, naming the shell
@@ -117,6 +117,12 @@ def population(data: AdamData, shell, columns: Sequence[str] = ()) -> pd.DataFra
     if flag:
         return data.population(flag, columns)
     return data.frame("ADSL", ["USUBJID", *columns])
+
+
+def table_columns(data: AdamData, shell, columns: ColumnsSpec) -> Columns:
+    """The columns of `columns` over the shell's population."""
+    grouping = columns.grouping(data)
+    return columns_of(population(data, shell, grouping.needs), grouping)
 
 
 def population_problems(data: AdamData, shell, columns: ColumnsSpec, file: str, key: str) -> list[Problem]:

@@ -17,13 +17,13 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from submit.errors import DataCheckError, InputError, Problem, SubmitError
-from submit.tlf.analysis import grades, layers, listing_frame, records, survival
+from submit.tlf.analysis import grades, layers, listing_frame, records, shift, survival, visits
 from submit.tlf.analysis.data import AdamData
 
 Analysis = Callable[..., object]
 
 ANALYSES: Mapping[str, Analysis] = {fn.__name__: fn for fn in (
-    layers.summary, grades.worst_grade,
+    layers.summary, grades.worst_grade, shift.shift, visits.by_visit,
     survival.time_to_event, survival.km_figure, records.records_summary, listing_frame.listing,
 )}
 
