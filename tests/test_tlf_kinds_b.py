@@ -181,7 +181,7 @@ def test_time_to_event_by_arm_against_a_hand_computation_and_scipy(data, shells)
         assert cell(ard, "Arm A", "OS", level, "n_risk") == at_risk
 
 
-def test_time_to_event_defaults_to_the_total_column_in_days_and_rejects_comparisons_for_now(data, shells):
+def test_time_to_event_defaults_to_the_total_column_in_days_and_checks_its_comparison(data, shells):
     shell = with_analysis(shells["14.9.1"], kind="time_to_event", where={"PARAMCD": "OS"}, variable="OS", times=[12])
     ard = analyze(data, [shell])["14.9.1"]
     assert set(ard["group_level"]) == {"Total"}
@@ -191,7 +191,8 @@ def test_time_to_event_defaults_to_the_total_column_in_days_and_rejects_comparis
     bad = with_analysis(shell, kind="time_to_event", variable="OS", compare={"method": "logrank"})
     with pytest.raises(InputError) as caught:
         analyze(data, [bad])
-    assert "not available yet" in caught.value.problems[0].message
+    assert caught.value.problems[0].key.endswith("analysis.compare")
+    assert "reference" in caught.value.problems[0].message  # required; and no such method
 
 
 def test_km_figure_draws_one_curve_per_arm_in_the_unit(data, shells):
