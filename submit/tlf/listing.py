@@ -52,7 +52,8 @@ def render_listing(shell: ListingShell, frame: pd.DataFrame, context: TlfContext
     continues = (body["c0"].shift(-1).eq("").to_numpy(dtype=bool) if shell.columns and not shell.columns[0].repeat
                  else np.zeros(len(body), dtype=bool))
     return Table(header=(tuple(HeaderCell(t) for t in labels),), body=body, indent=np.zeros(len(body), dtype=int),
-                 widths=natural, min_widths=minimum, align=("left",) * len(shell.columns), keep_with_next=continues)
+                 widths=natural, min_widths=minimum, align=("left",) * len(shell.columns), keep_with_next=continues,
+                 key_columns=tuple(i for i, col in enumerate(shell.columns) if not col.repeat))
 
 
 def _as_text(values: pd.Series, col: ListingColumn) -> pd.Series:
