@@ -129,8 +129,9 @@ def grid_widths(table: Table, text_width: int, char_twips: float) -> list[int]:
 
 
 def text_chars(widths: list[int], char_twips: float) -> list[int]:
-    """Whole characters of text each column of `widths` (twips) holds in one line."""
-    return [max(1, int((w - _cell_pad(char_twips)) // char_twips)) for w in widths]
+    """Whole characters of text each column of `widths` (twips) holds in one line: the width less
+    the cell margins, with a quarter character to spare (a text exactly as wide as its cell may wrap)."""
+    return [max(1, int((w - 2 * CELL_MARGIN) / char_twips - 0.25)) for w in widths]
 
 
 def _cell(text_xml: str, width: int, style: str, span: int = 1, borders: str = "") -> str:
