@@ -1,10 +1,15 @@
-"""Native DOCX of one or more outputs: landscape pages, a page header with Page X of Y (Word PAGE and
-NUMPAGES fields), title blocks and column headers repeated on every page, footnotes and a source
-line; optionally a table of contents (entries with PAGEREF fields) in front.
+"""Native DOCX of one or more outputs, paginated here (submit.tlf.pages) rather than by the word
+processor: every page of a table holds its title block and column headers, its rows (with
+"(continued)" labels where it starts inside a block), the footnotes and the source line; pages
+end in explicit page breaks. Each output is a section numbered from 1, its page header saying
+"Page X of Y" with Word's PAGE and SECTIONPAGES fields (Y, known from the pagination, is also the
+field's written result, which LibreOffice shows as it has no SECTIONPAGES). A combined document
+opens with a table of contents whose entries give every title line and the page where the output
+starts, computed, so correct without any field update.
 
-python-docx sets up the package, page, styles, pictures and properties; the table and text bodies
-are WordprocessingML built by `wordml` (fast for big listings). The file is byte-reproducible:
-document properties carry the build date, the zip members a fixed date and order.
+python-docx sets up the package, sections, page headers, styles, pictures and properties; the
+table and text bodies are WordprocessingML built by `wordml` (fast for big listings). The file is
+byte-reproducible: document properties carry the build date, the zip members a fixed date and order.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
@@ -24,48 +31,94 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Pt, RGBColor
 
 from submit import __version__
+from submit.tlf import pages as paging
 from submit.tlf import wordml
 from submit.tlf.model import RenderedOutput
 from submit.tlf.text import Font, Layout, Page, TlfContext, render_text
 
-TABLE_ROWS = 1000  # body rows per table of a long output (see _add_output)
-# Between two tables of one output: a page break in a paragraph of no visible height.
-_CONTINUATION_BREAK = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
-                       '</w:pPr><w:r><w:br w:type="page"/></w:r></w:p>')
+# Between two pages: a page break in a paragraph of no visible height.
+_PAGE_BREAK = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
+               '</w:pPr><w:r><w:br w:type="page"/></w:r></w:p>')
 CHAR_WIDTH_EM = 0.6  # Courier New; indentation steps are whole characters
+FOOTNOTE_SPACE_PT = 6  # space above the footnotes (w:spacing before=120)
+TOC_INDENT_CHARS = 18  # "Listing 16.2.7.2" and a space: where the title lines of a contents entry start
+TOC_PAGE_CHARS = 6  # room kept at the right of an entry for the dot leader and the page number
 APP_XML = ("<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
            f"<Application>submit {__version__}</Application></Properties>")
 
 
+@dataclass(frozen=True)
+class _Geometry:
+    """The text area of a page in the units pagination counts in."""
+
+    text_width: int  # twips
+    char_twips: float
+    line_chars: int  # characters of a full-width line
+    line_pt: float
+    height_pt: float  # text height less the page break paragraph and the safety room
+
+    @classmethod
+    def of(cls, layout: Layout) -> _Geometry:
+        char_twips = layout.font.size_pt * CHAR_WIDTH_EM * 20
+        text_width = round(layout.page.text_width_in * wordml.TWIPS_PER_INCH)
+        line = paging.line_pt(layout.font.size_pt)
+        return cls(text_width, char_twips, int(text_width // char_twips), line,
+                   layout.page.text_height_in * 72 - 1 - paging.SAFETY_LINES * line)
+
+    def lines(self, texts: Sequence[str], width: int | None = None) -> int:
+        return int(paging.wrapped_lines(list(texts), width or self.line_chars).sum()) if texts else 0
+
+
 def write_docx(outputs: Sequence[RenderedOutput], path: Path, layout: Layout, context: TlfContext, *,
-               title: str, toc: bool = False) -> None:
-    """Write `outputs` (one per page run, in order) to `path`; `toc` puts a table of contents first
-    (page numbers by PAGEREF fields, which Word updates on opening: w:updateFields is set)."""
+               title: str, toc: bool = False) -> list[int]:
+    """Write `outputs` (each a section of its own pages, in order) to `path`; `toc` puts a table of
+    contents first. Returns the number of pages of each output."""
     doc = Document()
     section = doc.sections[0]
     _page_setup(section, layout.page)
     _add_styles(doc, layout.font)
-    text_width = round(layout.page.text_width_in * wordml.TWIPS_PER_INCH)
+    geometry = _Geometry.of(layout)
     header_lines = [tuple(render_text(text, context, "layout header") for text in (line.left, line.right))
                     for line in layout.header]
-    _set_header(section, header_lines, text_width)
     body = doc.element.body
     for child in list(body):
         if child.tag != qn("w:sectPr"):
             body.remove(child)
+    section._sectPr.append(parse_xml(f'<w:pgNumType xmlns:w="{wordml.W_NS}" w:start="1"/>'))
+    blocks = [_output_pages(doc, output, layout, geometry, bookmark=i if toc else None)
+              for i, output in enumerate(outputs)]
+    counts = [len(b) for b in blocks]
+    if toc:
+        blocks.insert(0, _toc_pages(outputs, counts, title, geometry))
+    total = sum(len(b) for b in blocks)
     chunks = _Chunks(doc)
-    if toc:
-        chunks.add(_toc_xml(outputs, title, text_width))
-    for i, output in enumerate(outputs):
-        _add_output(doc, chunks, output, layout, text_width, last=i == len(outputs) - 1, bookmark=i if toc else None)
+    for k, block in enumerate(blocks):
+        if k:
+            _end_section(doc)
+        _set_header(doc.sections[-1], header_lines, geometry.text_width,
+                    {"SECTIONPAGES": str(len(block)), "NUMPAGES": str(total)})
+        for j, page in enumerate(block):
+            if j:
+                chunks.add(_PAGE_BREAK)
+            chunks.add(page) if isinstance(page, str) else page(chunks)
     _set_properties(doc, title, context.build_date)
-    if toc:
-        _request_field_update(doc)
     buffer = io.BytesIO()
     doc.save(buffer)
     Path(path).write_bytes(reproducible_zip(buffer.getvalue(), context.build_date,
                                             {"word/document.xml": chunks.splice}))
+    return counts
+
+
+def _end_section(doc) -> None:
+    """Close the section so far (its properties go into a last paragraph of no visible height) and
+    start a new one on a new page, with a page header of its own."""
+    new = doc.add_section(WD_SECTION.NEW_PAGE)
+    ended = doc.element.body.findall(qn("w:p"))[-1]
+    ended.pPr.insert(0, parse_xml(f'<w:spacing xmlns:w="{wordml.W_NS}" w:before="0" w:after="0" w:line="20" '
+                                  'w:lineRule="exact"/>'))
+    new.header.is_linked_to_previous = True  # drop the reference copied from the section before
+    new.header.is_linked_to_previous = False  # and give the section a header part of its own
 
 
 class _Chunks:
@@ -157,51 +210,68 @@ def _add_styles(doc, font: Font) -> None:
         doc.styles.element.append(style)
 
 
-def _set_header(section, lines: list[tuple[str, str]], text_width: int) -> None:
+def _set_header(section, lines: list[tuple[str, str]], text_width: int, shown: dict[str, str]) -> None:
     header = section.header
     header.is_linked_to_previous = False
     element = header._element
     for child in list(element):
         element.remove(child)
     rule = f'<w:pBdr><w:bottom {wordml.RULE}/></w:pBdr>'  # a line under the header; pBdr precedes w:tabs
-    xml = [wordml.header_paragraph(left, right, text_width) for left, right in lines]
+    xml = [wordml.header_paragraph(left, right, text_width, shown) for left, right in lines]
     xml = xml or [wordml.paragraph("", "Header")]
     xml[-1] = xml[-1].replace('<w:pStyle w:val="Header"/>', f'<w:pStyle w:val="Header"/>{rule}', 1)
     for paragraph in list(parse_xml(f'<w:fragment xmlns:w="{wordml.W_NS}">{"".join(xml)}</w:fragment>')):
         element.append(paragraph)  # a few small paragraphs: moving them between trees is cheap
 
 
-def _trailer_xml(output: RenderedOutput, last: bool) -> str:
-    """Footnotes and the source line; a page break closes the output unless it is the last."""
+def _trailer_xml(output: RenderedOutput) -> str:
+    """Footnotes and the source line, under the rows of every page."""
     notes = [wordml.paragraph(wordml.run(note), "TLFFootnote") for note in output.footnotes]
-    closing = wordml.run(output.source) + ("" if last else wordml.page_break())
-    notes.append(wordml.paragraph(closing, "TLFFootnote"))
-    space = '<w:spacing w:before="120"/>'
+    notes.append(wordml.paragraph(wordml.run(output.source), "TLFFootnote"))
+    space = f'<w:spacing w:before="{FOOTNOTE_SPACE_PT * 20}"/>'
     notes[0] = notes[0].replace("</w:pPr>", f"{space}</w:pPr>", 1)
     return "".join(notes)
 
 
-def _add_output(doc, chunks: _Chunks, output: RenderedOutput, layout: Layout, text_width: int, last: bool,
-                bookmark: int | None = None) -> None:
-    titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, bookmark)
+def _trailer_pt(output: RenderedOutput, geometry: _Geometry) -> float:
+    return FOOTNOTE_SPACE_PT + geometry.lines([*output.footnotes, output.source]) * geometry.line_pt
+
+
+def _title_pt(output: RenderedOutput, geometry: _Geometry) -> float:
+    """The title block: heading, title lines, population and an empty line (wordml.title_cell_paragraphs)."""
+    lines = geometry.lines([output.heading, *output.titles, output.population, ""])
+    return lines * geometry.line_pt + paging.ROW_PAD_PT
+
+
+def _output_pages(doc, output: RenderedOutput, layout: Layout, geometry: _Geometry,
+                  bookmark: int | None) -> list:
+    """The pages of one output: WordprocessingML text of each (a figure page is a function that
+    adds its parts, the picture going through python-docx)."""
+    trailer = _trailer_xml(output)
     if output.table is not None:
-        char_twips = layout.font.size_pt * CHAR_WIDTH_EM * 20
-        # A long listing goes out as several tables, each starting a page: LibreOffice lays out one
-        # table of thousands of rows in time that grows faster than its length (a 2,000-row table
-        # takes 3 times as long as a 1,000-row one), Word and LibreOffice are fine with several.
-        for k, part in enumerate(output.table.parts(TABLE_ROWS)):
-            if k:
-                chunks.add(_CONTINUATION_BREAK)
-                titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, outline=False)
-            chunks.add(wordml.table_xml(part, text_width, char_twips, titles))
-    elif output.figure is not None:
-        chunks.add("".join(titles[:-1]))
-        picture = doc.add_paragraph(style="TLFFigure")
-        picture.add_run().add_picture(str(output.figure), width=Inches(layout.page.text_width_in))
-        _limit_height(picture, layout)
-    else:
-        raise ValueError(f"output {output.id} has neither a table nor a figure")
-    chunks.add(_trailer_xml(output, last))
+        table = output.table
+        widths = wordml.grid_widths(table, geometry.text_width, geometry.char_twips)
+        chars = wordml.text_chars(widths, geometry.char_twips)
+        headers = sum(paging.header_lines(table, chars)) * geometry.line_pt + paging.ROW_PAD_PT * len(table.header)
+        room = geometry.height_pt - _title_pt(output, geometry) - headers - _trailer_pt(output, geometry)
+        out = []
+        for k, page in enumerate(paging.paginate(table, chars, room, layout.font.size_pt)):
+            titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population,
+                                                  bookmark if k == 0 else None, outline=k == 0)
+            out.append(wordml.table_xml(page.table, geometry.text_width, geometry.char_twips, titles, widths)
+                       + trailer)
+        return out
+    if output.figure is not None:
+        titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, bookmark)
+
+        def figure_page(chunks: _Chunks) -> None:
+            chunks.add("".join(titles[:-1]))
+            picture = doc.add_paragraph(style="TLFFigure")
+            picture.add_run().add_picture(str(output.figure), width=Inches(layout.page.text_width_in))
+            _limit_height(picture, layout)
+            chunks.add(trailer)
+        return [figure_page]
+    raise ValueError(f"output {output.id} has neither a table nor a figure")
 
 
 def _limit_height(picture, layout: Layout) -> None:
@@ -216,19 +286,42 @@ def _limit_height(picture, layout: Layout) -> None:
         ext.set("cx", str(cx)), ext.set("cy", str(cy))
 
 
-def _toc_xml(outputs: Sequence[RenderedOutput], title: str, text_width: int) -> str:
-    """The table of contents: one entry per output with a PAGEREF field to the bookmark on its
-    heading. Plain entries rather than a TOC field: LibreOffice shows a TOC field's text as
-    written, page numbers included, while it computes PAGEREF fields when it lays the document
-    out, and Word updates them on opening (w:updateFields)."""
-    tabs = f'<w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{text_width}"/></w:tabs>'
-    paragraphs = [wordml.paragraph(wordml.run(f"{o.heading}  {o.titles[0] if o.titles else ''}") + "<w:r><w:tab/></w:r>"
-                                   + wordml.field(f"PAGEREF {wordml.bookmark_name(i)} \\h", "1"),
-                                   "TLFContents", extra_ppr=tabs)
-                  for i, o in enumerate(outputs)]
+def _toc_pages(outputs: Sequence[RenderedOutput], counts: Sequence[int], title: str,
+               geometry: _Geometry) -> list[str]:
+    """The table of contents: per output its number, every title line and the page of the
+    document where it starts (from the pagination: the contents' own pages, then each output's),
+    linked to the bookmark on its heading. Plain text numbers, right for Word and LibreOffice
+    alike without a field update (each output's pages are numbered from 1 in its header, so a
+    PAGEREF would say 1 for every entry)."""
+    indent = round(TOC_INDENT_CHARS * geometry.char_twips)
+    ppr = (f'<w:tabs><w:tab w:val="left" w:pos="{indent}"/>'
+           f'<w:tab w:val="right" w:leader="dot" w:pos="{geometry.text_width}"/></w:tabs>'
+           f'<w:ind w:left="{indent}" w:hanging="{indent}"/>')
+    width = geometry.line_chars - TOC_INDENT_CHARS - TOC_PAGE_CHARS
+    heights = [geometry.lines(o.titles or ("",), width) * geometry.line_pt for o in outputs]
     heading = "".join(wordml.paragraph(wordml.run(text), "TLFTitle") for text in (title, "Table of Contents"))
-    spacer = wordml.paragraph("", "TLFContents")
-    return heading + spacer + "".join(paragraphs) + wordml.paragraph(wordml.page_break(), "TLFContents")
+    room = geometry.height_pt - 3 * geometry.line_pt
+    groups: list[list[int]] = [[]]
+    used = 0.0
+    for i, height in enumerate(heights):  # entries per contents page
+        if groups[-1] and used + height > room:
+            groups.append([])
+            used = 0.0
+        groups[-1].append(i)
+        used += height
+    first = len(groups) + 1 + np.cumsum([0, *counts[:-1]])
+    pages = []
+    for group in groups:
+        entries = []
+        for i in group:
+            output = outputs[i]
+            lines = "<w:r><w:br/></w:r>".join(wordml.run(t) for t in output.titles)
+            text = wordml.run(output.heading) + "<w:r><w:tab/></w:r>" + lines + "<w:r><w:tab/></w:r>" \
+                + wordml.run(str(int(first[i])))
+            link = f'<w:hyperlink w:anchor="{wordml.bookmark_name(i)}" w:history="1">{text}</w:hyperlink>'
+            entries.append(wordml.paragraph(link, "TLFContents", extra_ppr=ppr))
+        pages.append(heading + wordml.paragraph("", "TLFContents") + "".join(entries))
+    return pages
 
 
 def _set_properties(doc, title: str, build_date: dt.date) -> None:
@@ -245,17 +338,6 @@ def _set_properties(doc, title: str, build_date: dt.date) -> None:
     for part in package.iter_parts():
         if str(part.partname) == "/docProps/app.xml":
             part._blob = APP_XML.encode("utf-8")  # the template's says "Microsoft Macintosh Word"
-
-
-def _request_field_update(doc) -> None:
-    settings = doc.settings.element
-    update = parse_xml(f'<w:updateFields xmlns:w="{wordml.W_NS}" w:val="true"/>')
-    later = [qn(f"w:{name}") for name in ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")]
-    anchor = next((child for child in settings if child.tag in later), None)
-    if anchor is not None:
-        anchor.addprevious(update)
-    else:
-        settings.append(update)
 
 
 def reproducible_zip(data: bytes, build_date: dt.date,

@@ -142,3 +142,42 @@ def parse_cell(template: str) -> CellTemplate:
                              f"{{{field}:d1}} (only counts {sorted(COUNT_STATS)} default to integers)")
         parts.append((literal, field, spec or None))
     return CellTemplate(template, tuple(parts))
+
+
+_NUMBER_TEXT = re.compile(r"(-?\d+(?:\.\d+)?)")
+
+
+def decimal_align(texts: list[str], groups: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Decimal alignment of one column of centred cells, for a monospaced font.
+
+    Within cells of one group (the cell template that made them) the second and later numbers are
+    padded with spaces to the widest integer part of that field, so that "1 ( 5.6)" stands over
+    "12 (66.7)" and the ")" of every row lines up. Across the whole column the first number of
+    every cell is aligned on its decimal point (or the end of an integer) by room on the left,
+    and every cell is given room on the right up to the widest one: centred, all cells then take
+    the same width and line up. Cells without a number (blank, "NE", text) are centred in that
+    width. Returns (texts, room left, room right), the room in characters."""
+    pieces = [_NUMBER_TEXT.split(text) for text in texts]  # literal, number, literal, ..., literal
+    widths: dict[tuple[str, int, int], int] = {}
+    for parts, group in zip(pieces, groups):
+        fields = len(parts) // 2
+        for k in range(1, fields):
+            key = (group, fields, k)
+            widths[key] = max(widths.get(key, 0), len(parts[2 * k + 1].split(".")[0]))
+    out, anchors = [], []
+    for parts, group in zip(pieces, groups):
+        fields = len(parts) // 2
+        for k in range(1, fields):
+            number = parts[2 * k + 1]
+            parts[2 * k + 1] = number.rjust(widths[(group, fields, k)] + len(number) - len(number.split(".")[0]))
+        out.append("".join(parts))
+        anchors.append(len(parts[0]) + len(parts[1].split(".")[0]) if fields else -1)
+    anchor = np.asarray(anchors, dtype=int)
+    numbered = anchor >= 0
+    left = np.where(numbered, (anchor[numbered].max() if numbered.any() else 0) - anchor, 0)
+    length = np.asarray([len(t) for t in out], dtype=int)
+    width = int((left + length).max()) if len(out) else 0
+    text_only = ~numbered & (length > 0)
+    left = np.where(text_only, (width - length) // 2, left)
+    right = np.where(length > 0, width - left - length, 0)
+    return out, left.astype(int), right.astype(int)

@@ -9,6 +9,8 @@ shell, the row, the column and the statistic.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,13 +18,16 @@ import pandas as pd
 
 from submit.errors import InputError, Problem
 from submit.tlf.ard import ArdIndex, normalize_ard
-from submit.tlf.formatting import CellTemplate, parse_cell
+from submit.tlf.formatting import CellTemplate, decimal_align, parse_cell
 from submit.tlf.model import HeaderCell, Table
 from submit.tlf.shell import LEVEL_PATH_SEPARATOR, TOTAL, RowBlock, TableShell
 from submit.tlf.text import TlfContext, render_text
 
 MAX_PROBLEMS = 200  # a wholly mismatched ARD would otherwise list every cell
 STUB_MIN_WIDTH = 30  # characters
+COLUMN_GAP = 2  # characters: the least room between the numbers of two neighbouring columns
+HEADER_LINES = 3  # a column header line may wrap into this many lines before its column is widened
+_HYPHEN_IN_WORD = re.compile(r"(?<=\w)-(?=\w)")
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,9 @@ class _Builder:
         self.labels: list[str] = []
         self.indents: list[int] = []
         self.cells: list[list[str]] = []
+        self.templates: list[list[str]] = []  # per cell: the template that made it (decimal alignment groups)
         self.keep: list[bool] = []
+        self.block_index = 0
         self.columns = self._columns()
 
     def problem(self, message: str, key: str) -> None:
@@ -101,11 +108,19 @@ class _Builder:
         return tuple(rows)
 
     # body ---------------------------------------------------------------------------------------
-    def add(self, label: str, indent: int, cells: list[str] | None = None) -> None:
-        self.keep.append(cells is None and label != "")  # a heading row: keep it with its first line
+    def add(self, label: str, indent: int, cells: list[str] | None = None, templates: list[str] | None = None,
+            keep: bool = False) -> None:
+        # a heading row is kept with its first line, a statistic line with the next of its set
+        self.keep.append(keep or (cells is None and label != ""))
         self.labels.append(label)
         self.indents.append(indent)
         self.cells.append(cells if cells is not None else [""] * len(self.columns))
+        self.templates.append(templates if templates is not None else [""] * len(self.columns))
+
+    def template_texts(self, template: CellTemplate | None) -> list[str]:
+        """Decimal alignment groups of a row's cells: the template within the current row block."""
+        return [f"{self.block_index}:{(col.cell or template).text}" if (col.cell or template) else ""
+                for col in self.columns]
 
     def cells_of(self, variable: str, var_level: str, template: CellTemplate | None, key: str) -> list[str]:
         out, absent = [], 0
@@ -170,11 +185,13 @@ class _Builder:
 
     def block(self, i: int, block: RowBlock) -> None:
         key = f"rows[{i}]"
+        self.block_index = i
         label = self.text(block.label, f"{key}.label") if block.label else ""
         simple = block.levels is None and block.stats is None
         row_template = parse_cell(block.cell) if block.cell else None
         if simple:
-            self.add(label, 0, self.cells_of(block.variable, block.level, row_template, key))
+            self.add(label, 0, self.cells_of(block.variable, block.level, row_template, key),
+                     self.template_texts(row_template))
         else:
             base = 0
             if label:
@@ -182,19 +199,22 @@ class _Builder:
                 base = 1
             for level, level_label in self.levels(block, key, block.variable):
                 if block.stats is None:
-                    self.add(level_label, base, self.cells_of(block.variable, level, row_template, key))
+                    self.add(level_label, base, self.cells_of(block.variable, level, row_template, key),
+                             self.template_texts(row_template))
                 else:
                     depth = base
                     if block.levels is not None:
                         self.add(level_label, base)
                         depth = base + 1
                     for j, line in enumerate(block.stats):
+                        line_template = parse_cell(line.cell) if line.cell else None
                         self.add(self.text(line.label, f"{key}.stats[{j}].label"), depth,
-                                 self.cells_of(block.variable, level, parse_cell(line.cell) if line.cell else None,
-                                               f"{key}.stats[{j}]"))
+                                 self.cells_of(block.variable, level, line_template, f"{key}.stats[{j}]"),
+                                 self.template_texts(line_template), keep=j < len(block.stats) - 1)
                 if block.child:
                     for child_level, child_label in self.levels(block, key, block.child, under=level):
-                        self.add(child_label, base + 1, self.cells_of(block.child, child_level, row_template, key))
+                        self.add(child_label, base + 1, self.cells_of(block.child, child_level, row_template, key),
+                                 self.template_texts(row_template))
             if block.child:
                 parents = set(self.index.levels(block.variable))
                 orphans = [lv for lv in self.index.levels(block.child)
@@ -222,34 +242,69 @@ def render_table(shell: TableShell, ard: pd.DataFrame, context: TlfContext) -> T
     if builder.problems:
         raise InputError(f"Table {shell.id} ({shell.file}) cannot be drawn from its ARD", builder.problems)
     while builder.labels and builder.labels[-1] == "" and not any(builder.cells[-1]):
-        for part in (builder.labels, builder.indents, builder.cells, builder.keep):
+        for part in (builder.labels, builder.indents, builder.cells, builder.keep, builder.templates):
             part.pop()
     return _grid(header, builder)
 
 
 def _grid(header: tuple[tuple[HeaderCell, ...], ...], builder: _Builder) -> Table:
     n = len(builder.columns)
-    body = pd.DataFrame(builder.cells, columns=[f"c{j + 1}" for j in range(n)], dtype=object) \
-        if builder.cells else pd.DataFrame(columns=[f"c{j + 1}" for j in range(n)], dtype=object)
-    body.insert(0, "c0", builder.labels)
+    names = [f"c{j + 1}" for j in range(n)]
+    cells = pd.DataFrame(builder.cells, columns=names, dtype=object) if builder.cells else \
+        pd.DataFrame(columns=names, dtype=object)
+    templates = pd.DataFrame(builder.templates, columns=names, dtype=object) if builder.templates else cells
+    pad_left = np.zeros((len(cells), n + 1), dtype=int)
+    pad_right = np.zeros((len(cells), n + 1), dtype=int)
+    body = pd.DataFrame({"c0": builder.labels}, dtype=object)
+    for j, name in enumerate(names, start=1):
+        texts, pad_left[:, j], pad_right[:, j] = decimal_align(cells[name].astype(str).tolist(),
+                                                               templates[name].astype(str).tolist())
+        body[name] = texts
+    header = _unbroken_hyphens(header)
     indent = np.asarray(builder.indents, dtype=int)
     labels = pd.Series(builder.labels, dtype=object).astype(str)
     stub_lines = labels.str.len() + 2 * indent
     stub_header = header[-1][0].text.split("\n")
     natural = [float(min(max([*stub_lines, *(len(t) for t in stub_header), 8]), 60))]
     minimum = [float(min(natural[0], STUB_MIN_WIDTH))]  # row labels wrap badly: keep them wide
-    for j in range(n):
-        cells = body[f"c{j + 1}"].astype(str).str.len()
-        header_text = [header[r][k].text for r in range(len(header)) for k in _covering(header[r], j + 1)
+    for j in range(1, n + 1):
+        block = int((pad_left[:, j] + body[f"c{j}"].str.len().to_numpy() + pad_right[:, j]).max()) if len(body) else 0
+        header_text = [header[r][k].text for r in range(len(header)) for k in _covering(header[r], j)
                        if header[r][k].span == 1]
         words = [len(w) for t in header_text for w in t.split()]
-        lines = [len(line) for t in header_text for line in t.split("\n")]
-        cell = int(cells.max()) if len(cells) else 0
-        natural.append(float(max(cell, *lines, 4)))
-        minimum.append(float(max(cell, *words, 4)))  # a cell such as "25 (69.4)" never wraps
+        wrapped = [_width_for_lines(line, HEADER_LINES) for t in header_text for line in t.split("\n")]
+        # a cell such as "25 (69.4)" never wraps; a header line wraps into at most HEADER_LINES lines
+        natural.append(float(max(block, *wrapped, 4) + COLUMN_GAP))
+        minimum.append(float(max(block, *words, 4) + COLUMN_GAP))
     return Table(header=header, body=body.astype(str), indent=indent, widths=tuple(natural),
                  min_widths=tuple(minimum), align=("left",) + ("center",) * n,
-                 keep_with_next=np.asarray(builder.keep, dtype=bool))
+                 keep_with_next=np.asarray(builder.keep, dtype=bool), pad_left=pad_left, pad_right=pad_right,
+                 stretch=(0.0,) + (1.0,) * n)
+
+
+def _unbroken_hyphens(header: tuple[tuple[HeaderCell, ...], ...]) -> tuple[tuple[HeaderCell, ...], ...]:
+    """Hyphens inside a word of a column header as non-breaking hyphens: "5-15 ug/m2/day" must not
+    wrap after "5-"."""
+    return tuple(tuple(dataclasses.replace(c, text=_HYPHEN_IN_WORD.sub("\u2011", c.text)) for c in row)
+                 for row in header)
+
+
+def _width_for_lines(line: str, lines: int) -> int:
+    """The narrowest width (characters) at which `line` wraps at spaces into at most `lines` lines."""
+    words = line.split()
+    if not words:
+        return 0
+    width = max(len(w) for w in words)
+    while True:
+        count, used = 1, -1
+        for w in words:
+            if used + 1 + len(w) > width:
+                count, used = count + 1, len(w)
+            else:
+                used += 1 + len(w)
+        if count <= lines:
+            return width
+        width += 1
 
 
 def _covering(row: tuple[HeaderCell, ...], column: int) -> list[int]:

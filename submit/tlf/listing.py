@@ -15,9 +15,14 @@ MAX_WIDTH = 40  # characters: longer text wraps
 MAX_WORD = 24  # characters: a longer single word may break
 
 
-def render_listing(shell: ListingShell, frame: pd.DataFrame, context: TlfContext) -> Table:
-    """The listing's rows sorted by `sort_by` (stable), each column as text; repeated key values
-    blanked where the shell says `repeat: false`."""
+def printed_listing(shell: ListingShell, frame: pd.DataFrame) -> pd.DataFrame:
+    """The listing as printed, before repeated keys are blanked: the rows sorted by `sort_by`
+    (stable), one text column per listing column, named by its variable (the listing's ARD)."""
+    texts = _texts(shell, frame)
+    return pd.DataFrame({col.name: texts[f"c{i}"] for i, col in enumerate(shell.columns)})
+
+
+def _texts(shell: ListingShell, frame: pd.DataFrame) -> dict[str, pd.Series]:
     where = shell.source or f"shell {shell.id}"
     wanted = [c.name for c in shell.columns] + [k for k in shell.sort_by if k not in {c.name for c in shell.columns}]
     missing = [name for name in wanted if name not in frame.columns]
@@ -36,10 +41,18 @@ def render_listing(shell: ListingShell, frame: pd.DataFrame, context: TlfContext
             problems.append(Problem(where, f"column {col.name}: {exc}", key=f"id {shell.id}.columns[{i}]"))
     if problems:
         raise InputError(f"Listing {shell.id} ({shell.file}) cannot be drawn from its data", problems)
+    return texts
+
+
+def render_listing(shell: ListingShell, frame: pd.DataFrame, context: TlfContext) -> Table:
+    """The listing's rows sorted by `sort_by` (stable), each column as text; repeated key values
+    blanked where the shell says `repeat: false`."""
+    where = shell.source or f"shell {shell.id}"
+    texts = _texts(shell, frame)
     # A zero-width space after each slash lets coded values such as RECOVERED/RESOLVED wrap there
     # rather than force a column as wide as the whole value.
     body = pd.DataFrame({k: v.str.replace("/", "/\u200b", regex=False) for k, v in texts.items()},
-                        index=pd.RangeIndex(len(frame)))
+                        index=pd.RangeIndex(len(next(iter(texts.values()))) if texts else 0))
     _blank_repeats(body, shell.columns)
     labels = [render_text(c.label, context, f"{where}, id {shell.id}.columns[{i}].label")
               for i, c in enumerate(shell.columns)]
@@ -52,7 +65,8 @@ def render_listing(shell: ListingShell, frame: pd.DataFrame, context: TlfContext
     continues = (body["c0"].shift(-1).eq("").to_numpy(dtype=bool) if shell.columns and not shell.columns[0].repeat
                  else np.zeros(len(body), dtype=bool))
     return Table(header=(tuple(HeaderCell(t) for t in labels),), body=body, indent=np.zeros(len(body), dtype=int),
-                 widths=natural, min_widths=minimum, align=("left",) * len(shell.columns), keep_with_next=continues)
+                 widths=natural, min_widths=minimum, align=("left",) * len(shell.columns), keep_with_next=continues,
+                 key_columns=tuple(i for i, col in enumerate(shell.columns) if not col.repeat))
 
 
 def _as_text(values: pd.Series, col: ListingColumn) -> pd.Series:

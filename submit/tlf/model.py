@@ -31,13 +31,25 @@ class Table:
     min_widths: tuple[float, ...]  # narrowest sensible width, in characters (its longest unbreakable text)
     align: tuple[str, ...]  # per column: "left" | "center"
     keep_with_next: np.ndarray | None = None  # per body row: a heading row kept on the page of the next row
+    # Decimal alignment of centred cells: characters of room left and right of each cell's text
+    # (rows x columns), so that every cell of a column takes the same width and its numbers line
+    # up (see formatting.decimal_align). None: no padding.
+    pad_left: np.ndarray | None = None
+    pad_right: np.ndarray | None = None
+    # Share of the width left over once every column has its natural width (None: in proportion
+    # to the natural widths). A summary table gives it to the statistic columns.
+    stretch: tuple[float, ...] | None = None
+    # Columns whose blanked repeats are shown again on the first row of a page (listing keys).
+    key_columns: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         n = self.body.shape[1]
+        pads_ok = all(p is None or p.shape == self.body.shape for p in (self.pad_left, self.pad_right))
         if (len(self.widths) != n or len(self.min_widths) != n or len(self.align) != n
-                or len(self.indent) != len(self.body)
+                or len(self.indent) != len(self.body) or not pads_ok
+                or (self.stretch is not None and len(self.stretch) != n)
                 or (self.keep_with_next is not None and len(self.keep_with_next) != len(self.body))):
-            raise ValueError("table widths, alignment and indentation must match the body")
+            raise ValueError("table widths, alignment, padding and indentation must match the body")
         for row in self.header:
             if sum(c.span for c in row) != n:
                 raise ValueError(f"a header row spans {sum(c.span for c in row)} columns, the body has {n}")
@@ -61,9 +73,15 @@ class Table:
             if start < n:
                 cuts.append(start)
         bounds = [0, *cuts, n]
-        return [dataclasses.replace(self, body=self.body.iloc[a:b], indent=self.indent[a:b],
-                                    keep_with_next=None if self.keep_with_next is None else keep[a:b])
-                for a, b in zip(bounds, bounds[1:])]
+        return [self.rows(a, b) for a, b in zip(bounds, bounds[1:])]
+
+    def rows(self, start: int, stop: int) -> Table:
+        """The body rows start..stop-1 with the same columns, widths and headers."""
+        def cut(values):
+            return None if values is None else values[start:stop]
+        return dataclasses.replace(self, body=self.body.iloc[start:stop], indent=self.indent[start:stop],
+                                   keep_with_next=cut(self.keep_with_next), pad_left=cut(self.pad_left),
+                                   pad_right=cut(self.pad_right))
 
 
 @dataclass(frozen=True, eq=False)

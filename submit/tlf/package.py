@@ -1,7 +1,14 @@
-"""All outputs of a study into `outputs/tlf/`: one DOCX per output, the ARD of each table as CSV,
+"""All outputs of a study into `outputs/tlf/`: one DOCX per output, the data behind each as CSV,
 the figures as PNG, the index `tlf_index.csv` and one combined document with a table of contents.
 
     tlf/<file>.docx  tlf/ard/<id>.csv  tlf/figures/<file>.png  tlf/tlf_index.csv  tlf/tlf_all.docx
+
+`ard/<id>.csv` holds every number an output prints: for a table its ARD (long, DESIGN.md); for a
+figure the same long columns with group "curve" (figure.figure_ard: n, events, median and CI per
+curve; survival and pointwise CI at each event time; number at risk at each at-risk time;
+subjects censored at each censoring time; times unrounded in the drawn unit); for a listing the
+listing as printed, wide: one column per listing column, named by its variable, one row per
+printed row in printed order, repeated key values shown (not blanked).
 """
 
 from __future__ import annotations
@@ -14,16 +21,16 @@ import pandas as pd
 from submit.errors import InputError, Problem
 from submit.tlf.ard import write_ard
 from submit.tlf.docx_writer import write_docx
-from submit.tlf.figure import km_figure
+from submit.tlf.figure import figure_ard, km_figure
 from submit.tlf.layout import render_table
-from submit.tlf.listing import render_listing
+from submit.tlf.listing import printed_listing, render_listing
 from submit.tlf.model import RenderedOutput
 from submit.tlf.shell import FigureShell, ListingShell, TableShell
 from submit.tlf.text import Layout, TlfContext, load_layout, render_text
 
 COMBINED_FILE = "tlf_all.docx"
 INDEX_FILE = "tlf_index.csv"
-INDEX_COLUMNS = ("id", "kind", "title", "file", "population", "datasets")
+INDEX_COLUMNS = ("id", "kind", "title", "file", "ard", "population", "datasets")
 
 
 def output_order(shell) -> tuple[int, ...]:
@@ -44,7 +51,8 @@ def render_output(shell: TableShell | ListingShell | FigureShell, result, contex
     else:
         figure_dir.mkdir(parents=True, exist_ok=True)
         figure = km_figure(result, figure_dir / f"{shell.file}.png", shell.figure,
-                           width_in=layout.page.text_width_in, height_in=layout.figure_height_in)
+                           width_in=layout.page.text_width_in, height_in=layout.figure_height_in,
+                           font=layout.font.name)
     flag = shell.population.flag
     return RenderedOutput(
         id=shell.id, kind=shell.kind_label, file=shell.file,
@@ -78,13 +86,13 @@ def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: 
         except InputError as exc:
             problems += exc.problems or [Problem(shell.source or shell.id, exc.summary)]
             continue
-        if isinstance(shell, TableShell):
-            write_ard(results[shell.id], out_dir / "ard" / f"{shell.id}.csv")
+        write_output_data(shell, results[shell.id], out_dir / "ard" / f"{shell.id}.csv")
         write_docx([output], out_dir / f"{shell.file}.docx", layout, context, title=_doc_title(output))
         rendered.append(output)
     if problems:
         raise InputError("TLF outputs cannot be rendered", problems)
     index = pd.DataFrame([{"id": o.id, "kind": o.kind, "title": " ".join(o.titles), "file": f"{o.file}.docx",
+                           "ard": f"ard/{o.id}.csv",
                            "population": o.population, "datasets": " ".join(o.datasets)} for o in rendered],
                          columns=list(INDEX_COLUMNS))
     index.to_csv(out_dir / INDEX_FILE, index=False, lineterminator="\n")
@@ -92,6 +100,16 @@ def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: 
         title = render_text(layout.combined_title, context, "layout combined_title")
         write_docx(rendered, out_dir / COMBINED_FILE, layout, context, title=title, toc=True)
     return index
+
+
+def write_output_data(shell, result, path: Path) -> None:
+    """The CSV of the numbers an output prints (see the module docstring)."""
+    if isinstance(shell, TableShell):
+        write_ard(result, path)
+    elif isinstance(shell, ListingShell):
+        printed_listing(shell, result).to_csv(path, index=False, lineterminator="\n")
+    else:
+        figure_ard(shell.id, result, shell.figure.at_risk_times).to_csv(path, index=False, lineterminator="\n")
 
 
 def _doc_title(output: RenderedOutput) -> str:

@@ -210,6 +210,7 @@ class KmFigureSpec(_Frozen):
     at_risk_times: tuple[float, ...] = Field(min_length=1)
     x_max: float | None = None
     show_median: bool = True
+    ci_band: bool = False  # the pointwise 95% CI of each curve as a shaded band
 
 
 class FigureShell(_ShellBase):

@@ -95,7 +95,7 @@ class Font(_Frozen):
 
 class HeaderLine(_Frozen):
     left: str = ""
-    right: str = ""  # may hold {PAGE} and {NUMPAGES}: Word fields
+    right: str = ""  # may hold {PAGE}, {SECTIONPAGES} and {NUMPAGES}: Word fields
 
 
 class Layout(_Frozen):

@@ -23,10 +23,12 @@ RULE = 'w:val="single" w:sz="6" w:space="0" w:color="000000"'  # 3/4 pt black li
 KEEP_SUFFIX = "Keep"  # style variant with keep-with-next (heading rows of a block)
 INDENT_STYLES = ("TLFCell", "TLFCellIndent1", "TLFCellIndent2", "TLFCellIndent3", "TLFCellIndent4")
 _BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
+_NO_BREAK_HYPHEN = '</w:t><w:noBreakHyphen/><w:t xml:space="preserve">'  # U+2011 in the text
 # One translation table: XML escapes, line breaks, tabs, and control characters XML 1.0 forbids.
 _TRANSLATION = str.maketrans({**{chr(c): None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))},
                               "\ufffe": None, "\uffff": None, "\r": None, "\t": " ",
-                              "&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": _BREAK})
+                              "&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": _BREAK,
+                              "\u2011": _NO_BREAK_HYPHEN})
 
 
 def escape(text: str) -> str:
@@ -52,10 +54,13 @@ def field(instruction: str, shown: str = "1") -> str:
             '<w:r><w:fldChar w:fldCharType="end"/></w:r>')
 
 
-def text_with_fields(text: str) -> str:
-    """Runs for text in which {PAGE}, {NUMPAGES} and {SECTIONPAGES} stand for Word fields."""
+def text_with_fields(text: str, shown: dict[str, str] | None = None) -> str:
+    """Runs for text in which {PAGE}, {NUMPAGES} and {SECTIONPAGES} stand for Word fields; `shown`
+    gives a field's cached result (what a reader that does not compute the field shows)."""
     parts = re.split(r"\{(PAGE|NUMPAGES|SECTIONPAGES)\}", text)
-    return "".join(field(part) if i % 2 else (run(part) if part else "") for i, part in enumerate(parts))
+    shown = shown or {}
+    return "".join(field(part, shown.get(part, "1")) if i % 2 else (run(part) if part else "")
+                   for i, part in enumerate(parts))
 
 
 def paragraph(content: str, style: str, *, keep_next: bool = False, extra_ppr: str = "") -> str:
@@ -63,11 +68,11 @@ def paragraph(content: str, style: str, *, keep_next: bool = False, extra_ppr: s
     return f'<w:p><w:pPr><w:pStyle w:val="{style}"/>{keep}{extra_ppr}</w:pPr>{content}</w:p>'
 
 
-def header_paragraph(left: str, right: str, text_width: int) -> str:
-    """Left text, then right-aligned text at the right margin (with PAGE / NUMPAGES fields)."""
+def header_paragraph(left: str, right: str, text_width: int, shown: dict[str, str] | None = None) -> str:
+    """Left text, then right-aligned text at the right margin (with PAGE / SECTIONPAGES fields)."""
     tabs = (f'<w:tabs><w:tab w:val="clear" w:pos="4680"/><w:tab w:val="clear" w:pos="9360"/>'
             f'<w:tab w:val="right" w:pos="{text_width}"/></w:tabs>')
-    body = text_with_fields(left) + ('<w:r><w:tab/></w:r>' + text_with_fields(right) if right else "")
+    body = text_with_fields(left, shown) + ('<w:r><w:tab/></w:r>' + text_with_fields(right, shown) if right else "")
     return paragraph(body, "Header", extra_ppr=tabs)
 
 
@@ -75,16 +80,23 @@ def page_break() -> str:
     return '<w:r><w:br w:type="page"/></w:r>'
 
 
-def allocate_widths(natural, minimum, capacity: float) -> np.ndarray:
-    """Column widths (characters) filling `capacity`: every column its natural width when all fit
-    (widened in proportion); otherwise each its minimum plus a share of the room left in
+def allocate_widths(natural, minimum, capacity: float, stretch=None) -> np.ndarray:
+    """Column widths (characters) filling `capacity`: every column its natural width when all fit,
+    the room left shared by the `stretch` weights (None: in proportion to the natural widths; the
+    columns that share it are first made as wide as the widest of them, when that fits); otherwise each its minimum plus a share of the room left in
     proportion to how much it would still like (the automatic table layout of HTML). When even
     the minimums do not fit, the columns that can wrap (minimum below natural) give way first,
     down to WRAP_FLOOR characters; columns that cannot wrap (dates, identifiers) keep theirs."""
     minimum = np.asarray(minimum, dtype=float)
     natural = np.maximum(np.asarray(natural, dtype=float), minimum)
     if natural.sum() <= capacity:
-        return natural * capacity / natural.sum()
+        if stretch is None or not np.any(np.asarray(stretch) > 0):
+            return natural * capacity / natural.sum()
+        weight = np.asarray(stretch, dtype=float)
+        even = np.where(weight > 0, natural[weight > 0].max(), natural)
+        if even.sum() <= capacity:
+            natural = even
+        return natural + weight / weight.sum() * (capacity - natural.sum())
     if minimum.sum() <= capacity:
         slack = natural - minimum
         return minimum + slack * (capacity - minimum.sum()) / slack.sum()
@@ -99,17 +111,27 @@ def allocate_widths(natural, minimum, capacity: float) -> np.ndarray:
     return minimum - give * (minimum.sum() - capacity) / give.sum()
 
 
+def _cell_pad(char_twips: float) -> float:
+    # Half a character more than the text needs: a cell exactly as wide as its text wraps its last
+    # letter in LibreOffice ("Da/y").
+    return 2 * CELL_MARGIN + char_twips / 2
+
+
 def grid_widths(table: Table, text_width: int, char_twips: float) -> list[int]:
     """Integer twips per column, summing exactly to `text_width` (cell margins included)."""
     n = table.n_columns
-    # Half a character more than the text needs: a cell exactly as wide as its text wraps its last
-    # letter in LibreOffice ("Da/y").
-    pad = 2 * CELL_MARGIN + char_twips / 2
+    pad = _cell_pad(char_twips)
     capacity = (text_width - n * pad) / char_twips
-    chars = allocate_widths(table.widths, table.min_widths, capacity)
+    chars = allocate_widths(table.widths, table.min_widths, capacity, table.stretch)
     edges = np.round(np.cumsum(chars * char_twips + pad)).astype(int)
     edges[-1] = text_width
     return np.diff(np.concatenate(([0], edges))).tolist()
+
+
+def text_chars(widths: list[int], char_twips: float) -> list[int]:
+    """Whole characters of text each column of `widths` (twips) holds in one line: the width less
+    the cell margins, with a quarter character to spare (a text exactly as wide as its cell may wrap)."""
+    return [max(1, int((w - 2 * CELL_MARGIN) / char_twips - 0.25)) for w in widths]
 
 
 def _cell(text_xml: str, width: int, style: str, span: int = 1, borders: str = "") -> str:
@@ -123,10 +145,12 @@ def _header_row(cells: str) -> str:
     return f"<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{cells}</w:tr>"
 
 
-def table_xml(table: Table, text_width: int, char_twips: float, title_paragraphs: tuple[str, ...] = ()) -> str:
+def table_xml(table: Table, text_width: int, char_twips: float, title_paragraphs: tuple[str, ...] = (),
+              widths: list[int] | None = None) -> str:
     """A whole `w:tbl`: optional title rows, column header rows (all repeated on every page),
-    then the body. `title_paragraphs` are complete `w:p` elements set in one full-width cell."""
-    widths = grid_widths(table, text_width, char_twips)
+    then the body. `title_paragraphs` are complete `w:p` elements set in one full-width cell;
+    `widths` (twips) default to grid_widths (pages of one output pass the widths of the whole)."""
+    widths = widths or grid_widths(table, text_width, char_twips)
     n = table.n_columns
     parts = [f'<w:tbl><w:tblPr><w:tblW w:w="{text_width}" w:type="dxa"/><w:jc w:val="center"/>'
              f'<w:tblBorders><w:bottom {RULE}/></w:tblBorders><w:tblLayout w:type="fixed"/>'
@@ -149,13 +173,14 @@ def table_xml(table: Table, text_width: int, char_twips: float, title_paragraphs
                                cell.span, borders))
             col += cell.span
         parts.append(_header_row("".join(cells)))
-    parts.append(body_xml(table, widths))
+    parts.append(body_xml(table, widths, char_twips))
     parts.append("</w:tbl>")
     return "".join(parts)
 
 
-def body_xml(table: Table, widths: list[int]) -> str:
-    """The body rows, built per column over all rows at once."""
+def body_xml(table: Table, widths: list[int], char_twips: float = 0.0) -> str:
+    """The body rows, built per column over all rows at once. The decimal alignment room of a
+    centred cell (table.pad_left / pad_right, characters) is paragraph indentation."""
     if table.body.empty:
         return ""
     rows = pd.Series("<w:tr><w:trPr><w:cantSplit/></w:trPr>", index=table.body.index)
@@ -167,8 +192,16 @@ def body_xml(table: Table, widths: list[int]) -> str:
             styles = pd.Series(names, index=table.body.index)
         else:
             styles = "TLFCell" if table.align[j] == "left" else "TLFCellCenter"
+        indent = ""
+        if table.pad_left is not None and table.pad_right is not None and j:
+            left = np.round(table.pad_left[:, j] * char_twips).astype(int)
+            right = np.round(table.pad_right[:, j] * char_twips).astype(int)
+            indent = pd.Series(np.where((left > 0) | (right > 0),
+                                        np.char.add(np.char.add(np.char.add('<w:ind w:left="', left.astype(str)),
+                                                                np.char.add('" w:right="', right.astype(str))), '"/>'),
+                                        ""), index=table.body.index, dtype=object)
         opening = (f'<w:tc><w:tcPr><w:tcW w:w="{widths[j]}" w:type="dxa"/></w:tcPr><w:p><w:pPr><w:pStyle w:val="'
-                   + styles + '"/></w:pPr><w:r><w:t xml:space="preserve">')
+                   + styles + '"/>' + indent + '</w:pPr><w:r><w:t xml:space="preserve">')
         rows = rows + opening + escape_column(table.body[name]) + "</w:t></w:r></w:p></w:tc>"
     return "".join((rows + "</w:tr>").tolist())
 
