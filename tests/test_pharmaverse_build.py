@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pharmaverse import SPECS, export_sdtm
+from pharmaverse import SPECS, export_sdtm, reference
+from test_stats_compare import rscript, run_r  # noqa: F401  (rscript: the fixture skipping without R)
 
 pytestmark = pytest.mark.slow
 
@@ -110,3 +112,42 @@ def test_given_sdtm_defects_corrected_and_listed(published, sdtm_dir):
     assert ts.loc["TSPARMCD", "after"] == "SSTDTC" and ts.loc["TSVAL", "after"] == start
     assert ts.loc["TSPARM", "after"] == "Study Start Date" and ts["before"].isna().all()
     assert set(changes["correction"]) == {"study_day", "ts_parameter"}
+
+
+def test_tlf_package_holds_the_csr_core_set(published):
+    index = pd.read_csv(published / "tlf" / "tlf_index.csv", dtype=str)
+    assert len(index) >= 12
+    for row in index.itertuples():
+        assert (published / "tlf" / row.file).is_file()
+        assert (published / "tlf" / "ard" / f"{row.id}.csv").is_file()
+
+
+R_COMPARISONS = """
+d <- read.csv(DATA)
+d$event <- 1 - d$CNSR
+for (arm in c("Xanomeline Low Dose", "Xanomeline High Dose")) {
+  p <- subset(d, TRT01A %in% c("Placebo", arm))
+  p$g <- relevel(factor(p$TRT01A), "Placebo")
+  m <- coxph(Surv(AVAL, event) ~ g, data = p, ties = "breslow")
+  ci <- summary(m)$conf.int
+  tag <- gsub(" ", "_", arm)
+  emit(paste0(tag, ".hr"), c(ci[1, "exp(coef)"], ci[1, "lower .95"], ci[1, "upper .95"]))
+  emit(paste0(tag, ".logrank_p"), pchisq(survdiff(Surv(AVAL, event) ~ g, data = p)$chisq, 1, lower.tail = FALSE))
+}
+"""
+
+
+def test_pfs_hazard_ratios_equal_r_on_admirals_own_adam(published, rscript, tmp_path):  # noqa: F811
+    """Double programming from outside: R's coxph and survdiff on pharmaverseadam's ADTTE and ADSL
+    (admiral's derivation, not ours) give the hazard ratios and log-rank p of table 14.2.2.1."""
+    adsl = reference("ADSL")
+    adtte = reference("ADTTE")
+    data = adtte[adtte["PARAMCD"] == "PFS"][["USUBJID", "AVAL", "CNSR"]].merge(
+        adsl.loc[adsl["SAFFL"] == "Y", ["USUBJID", "TRT01A"]], on="USUBJID")
+    r = run_r(rscript, tmp_path, R_COMPARISONS, data)
+    ard = pd.read_csv(published / "tlf" / "ard" / "14.2.2.1.csv")
+    for arm in ("Xanomeline Low Dose", "Xanomeline High Dose"):
+        ours = ard[(ard["group_level"] == arm) & (ard["variable"] == "PFS")].set_index("stat_name")["stat"]
+        tag = arm.replace(" ", "_")
+        np.testing.assert_allclose(ours[["hr", "hr_ci_low", "hr_ci_high"]].astype(float), r[f"{tag}.hr"], rtol=1e-6)
+        np.testing.assert_allclose(float(ours["logrank_p"]), r[f"{tag}.logrank_p"][0], rtol=1e-6)

@@ -124,6 +124,15 @@ def test_display_rounding_is_half_away_from_zero_on_the_decimal_value():
     assert list(format_numbers([0.0234567, 470.35, 1234.5, 9.996], "sig3")) == ["0.0235", "470", "1235", "10.0"]
 
 
+def test_p_values_print_within_their_bounds_as_sas_pvalue_formats():
+    # SAS PVALUE6.3 / PVALUE6.4: below 10^-d "<0.001", rounded half away from zero otherwise
+    values = [0.00004, 0.00149, 0.0495, 0.04949, 0.9996, 1.0, np.nan]
+    assert list(format_numbers(values, "pvalue3")) == ["<0.001", "0.001", "0.050", "0.049", ">0.999", ">0.999", "NE"]
+    assert list(format_numbers([0.00009, 0.01234], "pvalue4")) == ["<0.0001", "0.0123"]
+    with pytest.raises(ValueError, match="pvalue3-pvalue4"):
+        parse_cell("{p_value:pvalue2}")
+
+
 def test_cell_templates_require_a_format_for_non_counts():
     assert parse_cell("{n} ({p:pct1})").stats == ("n", "p")
     with pytest.raises(ValueError, match="median"):

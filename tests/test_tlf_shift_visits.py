@@ -206,8 +206,7 @@ def test_pharmaverse_shells_load_with_the_csr_core_set():
     from submit.tlf.shell import load_shells
 
     folder = Path(__file__).resolve().parents[1] / "specs" / "pharmaverse" / "tlf"
-    running, pending = load_shells(folder), load_shells(folder / "pending")
-    kinds = {s.analysis.kind for s in (*running, *pending)}
+    shells = load_shells(folder)
+    kinds = {s.analysis.kind for s in shells}
     assert {"shift", "by_visit", "summary", "worst_grade", "time_to_event", "km_figure", "listing"} <= kinds
-    assert {s.analysis.kind for s in running} <= {"shift", "by_visit"}  # runnable before the merge
-    assert len(running) + len(pending) >= 12
+    assert len(shells) >= 12

@@ -8,6 +8,7 @@ A cell template is text with `{stat:format}` fields, e.g. `"{n} ({p:pct1})"` or
 | `d0` ... `d4` | the value with that many decimals | `d1`: 9.65 -> `9.7` |
 | `pct0` ... `pct2` | a proportion (0-1) as a percent with that many decimals | `pct1`: 0.69444 -> `69.4` |
 | `sig2` ... `sig4` | that many significant digits (integer digits kept) | `sig3`: 0.023456 -> `0.0235` |
+| `pvalue3`, `pvalue4` | a p-value with that many decimals, bounded as SAS's PVALUE format | `pvalue3`: 0.00004 -> `<0.001`, 0.9996 -> `>0.999` |
 
 A count shown with its percentage (a template with both `{n}` and `{p...}`) prints "0" alone when
 the count is 0. Counts (`COUNT_STATS`) may omit the format (then `d0`); any other statistic must name one, so that
@@ -28,9 +29,10 @@ import numpy as np
 from submit.stats.rounding import sas_round
 
 COUNT_STATS = frozenset({"n", "N", "events", "censored", "n_risk", "nmiss", "geo_n"})
-_FORMAT = re.compile(r"^(d|pct|sig)(\d)$")
-_MAX_DIGITS = {"d": 4, "pct": 2, "sig": 4}
-_MIN_DIGITS = {"d": 0, "pct": 0, "sig": 2}
+_FORMAT = re.compile(r"^(d|pct|sig|pvalue)(\d)$")
+_MAX_DIGITS = {"d": 4, "pct": 2, "sig": 4, "pvalue": 4}
+_MIN_DIGITS = {"d": 0, "pct": 0, "sig": 2, "pvalue": 3}
+KNOWN_FORMATS = "d0-d4, pct0-pct2, sig2-sig4, pvalue3-pvalue4"
 
 
 def _magnitude(x: np.ndarray) -> np.ndarray:
@@ -55,6 +57,8 @@ def _decimals(kind: str, digits: int, x: np.ndarray) -> np.ndarray:
 def format_numbers(values, fmt: str, missing: str = "NE") -> np.ndarray:
     """Text of each value in `fmt`; NaN shows as `missing`. Vectorized over the values."""
     kind, digits = parse_format(fmt)
+    if kind == "pvalue":
+        return np.asarray([format_number(v, fmt, missing) for v in np.asarray(values, dtype=float)], dtype=object)
     x = np.asarray(values, dtype=float)
     if kind == "pct":
         x = x * 100.0
@@ -76,6 +80,12 @@ def format_number(value: float, fmt: str, missing: str = "NE") -> str:
         return missing
     if kind == "sig":
         return str(format_numbers([x], fmt, missing)[0])
+    if kind == "pvalue":  # the smallest and largest values that print are 10^-digits and 1 - 10^-digits
+        bound = 10.0 ** -digits
+        if x < bound:
+            return f"<{bound:.{digits}f}"
+        if x > 1 - bound:
+            return f">{1 - bound:.{digits}f}"
     if kind == "pct":
         x *= 100.0
     return f"{sas_round(x, digits) + 0.0:.{digits}f}"
@@ -85,10 +95,10 @@ def format_number(value: float, fmt: str, missing: str = "NE") -> str:
 def parse_format(fmt: str) -> tuple[str, int]:
     match = _FORMAT.match(fmt)
     if not match:
-        raise ValueError(f"unknown number format {fmt!r} (known: d0-d4, pct0-pct2, sig2-sig4)")
+        raise ValueError(f"unknown number format {fmt!r} (known: {KNOWN_FORMATS})")
     kind, digits = match.group(1), int(match.group(2))
     if not _MIN_DIGITS[kind] <= digits <= _MAX_DIGITS[kind]:
-        raise ValueError(f"unknown number format {fmt!r} (known: d0-d4, pct0-pct2, sig2-sig4)")
+        raise ValueError(f"unknown number format {fmt!r} (known: {KNOWN_FORMATS})")
     return kind, digits
 
 

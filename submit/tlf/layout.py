@@ -122,11 +122,17 @@ class _Builder:
         return [f"{self.block_index}:{(col.cell or template).text}" if (col.cell or template) else ""
                 for col in self.columns]
 
-    def cells_of(self, variable: str, var_level: str, template: CellTemplate | None, key: str) -> list[str]:
+    def cells_of(self, variable: str, var_level: str, template: CellTemplate | None, key: str,
+                 blank: str | None = None) -> list[str]:
+        """The row's cells; with `blank` (the block's absent_text) a column lacking the record or the
+        template's statistics prints it: a comparison's row in the reference arm's column."""
         out, absent = [], 0
         for col in self.columns:
             cell_template = col.cell or template
             stats = self.index.cell(col.group, col.level, variable, var_level)
+            if blank is not None and (stats is None or not set(cell_template.stats) <= set(stats)):
+                out.append(blank)
+                continue
             if stats is None:
                 absent += 1
                 out.append(self.shell.absent_text or "")
@@ -190,7 +196,7 @@ class _Builder:
         simple = block.levels is None and block.stats is None
         row_template = parse_cell(block.cell) if block.cell else None
         if simple:
-            self.add(label, 0, self.cells_of(block.variable, block.level, row_template, key),
+            self.add(label, 0, self.cells_of(block.variable, block.level, row_template, key, block.absent_text),
                      self.template_texts(row_template))
         else:
             base = 0
@@ -199,7 +205,8 @@ class _Builder:
                 base = 1
             for level, level_label in self.levels(block, key, block.variable):
                 if block.stats is None:
-                    self.add(level_label, base, self.cells_of(block.variable, level, row_template, key),
+                    self.add(level_label, base,
+                             self.cells_of(block.variable, level, row_template, key, block.absent_text),
                              self.template_texts(row_template))
                 else:
                     depth = base
@@ -209,7 +216,8 @@ class _Builder:
                     for j, line in enumerate(block.stats):
                         line_template = parse_cell(line.cell) if line.cell else None
                         self.add(self.text(line.label, f"{key}.stats[{j}].label"), depth,
-                                 self.cells_of(block.variable, level, line_template, f"{key}.stats[{j}]"),
+                                 self.cells_of(block.variable, level, line_template, f"{key}.stats[{j}]",
+                                               block.absent_text),
                                  self.template_texts(line_template), keep=j < len(block.stats) - 1)
                 if block.child:
                     for child_level, child_label in self.levels(block, key, block.child, under=level):

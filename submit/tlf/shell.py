@@ -109,6 +109,9 @@ class RowBlock(_Frozen):
     sort_stat: str = "n"
     sort_column: str = TOTAL
     blank_after: bool = True  # an empty row after the block
+    # printed in a column that lacks the block's statistics (e.g. "" for a comparison with the
+    # reference arm in the reference arm's own column); None: that is an error
+    absent_text: str | None = None
 
     @model_validator(mode="before")
     @classmethod

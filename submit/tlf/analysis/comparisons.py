@@ -87,11 +87,16 @@ def survival_comparisons(data: AdamData, columns: Columns, found: pd.DataFrame, 
         arm = np.where(pair["col"] == reference, "reference", "arm")
         time, event = pair["AVAL"].to_numpy(float), 1 - pair["CNSR"].to_numpy(float)
         strata = _strata(data, comparison, pair["USUBJID"])
-        test = log_rank(time, event, arm, strata, source=f"{what}, {variable}")
-        cox = cox_ph(time, event, arm, "reference", strata, source=f"{what}, {variable}").hazard_ratios.iloc[0]
-        parts.append(long_rows([col], variable, "", {
-            "logrank_p": [test.p_value], "hr": [cox["hr"]], "hr_ci_low": [cox["hr_ci_low"]],
-            "hr_ci_high": [cox["hr_ci_high"]], "hr_p": [cox["p_value"]]}))
+        found = {name: np.nan for name in ("logrank_p", "hr", "hr_ci_low", "hr_ci_high", "hr_p")}
+        # without events the test does not exist, and an arm without events has no finite hazard
+        # ratio: not estimable (NE in the table), not an error
+        if event.any():
+            found["logrank_p"] = log_rank(time, event, arm, strata, source=f"{what}, {variable}").p_value
+        if event[arm == "arm"].any() and event[arm == "reference"].any():
+            cox = cox_ph(time, event, arm, "reference", strata, source=f"{what}, {variable}").hazard_ratios.iloc[0]
+            found |= {"hr": cox["hr"], "hr_ci_low": cox["hr_ci_low"], "hr_ci_high": cox["hr_ci_high"],
+                      "hr_p": cox["p_value"]}
+        parts.append(long_rows([col], variable, "", {name: [value] for name, value in found.items()}))
     return _joined(parts)
 
 

@@ -6,9 +6,11 @@ their filter. Shared by all kinds so that a shell says these the same way everyw
     dataset: ADAE                                 # the records (default ADSL)
     where: {TRTEMFL: Y, ATOXGRN: {ge: 3}}         # submit.adam.filters syntax, never evaluated code
 
-Levels of a `by` variable are ordered by its numeric twin: `order` when given, else `<VAR>N` when
-ADSL has it, else alphabetically. Blank levels form no column. The subjects of the columns are the
-shell's population (`population`): ADSL subjects with its flag = Y, every ADSL subject without one.
+Levels of a `by` variable are its `levels` when given (every one a column, in that order, empty or
+not; a subject at another level is an error), else the observed ones ordered by the numeric twin:
+`order` when given, else `<VAR>N` when ADSL has it, else alphabetically. Blank levels form no
+column. The subjects of the columns are the shell's population (`population`): ADSL subjects with
+its flag = Y, every ADSL subject without one.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class _Params(BaseModel):
 class ByVariable(_Params):
     variable: Name
     order: Name | None = None  # the numeric twin ordering the levels; default <VAR>N if present
+    levels: tuple[str, ...] | None = Field(None, min_length=1)  # the columns, in this order (0 too)
 
     @model_validator(mode="before")
     @classmethod
@@ -66,7 +69,7 @@ class ColumnsSpec(_Params):
         for by in self.by:
             twin = by.order or (f"{by.variable}N" if f"{by.variable}N" in present else by.variable)
             pairs.append((by.variable, twin))
-        return Grouping(tuple(pairs), total=self.total)
+        return Grouping(tuple(pairs), total=self.total, levels=tuple(by.levels for by in self.by))
 
 
 def filter_variables(where: Filter | None) -> list[str]:

@@ -48,6 +48,7 @@ class Grouping:
 
     variables: tuple[tuple[str, str], ...] = ()
     total: bool = True
+    levels: tuple[tuple[str, ...] | None, ...] = ()  # per variable: its columns in this order, empty or not
 
     @property
     def needs(self) -> list[str]:
@@ -80,10 +81,19 @@ def columns_of(population: pd.DataFrame, grouping: Grouping) -> Columns:
     Levels come from the population, ordered by their numeric twin; blank levels form no column."""
     labels: list[tuple[str, str]] = []
     members: list[pd.DataFrame] = []
-    for variable, order in grouping.variables:
-        keys = list(dict.fromkeys([variable, order]))  # order = variable: alphabetical
-        levels = (population.loc[population[variable] != "", keys].drop_duplicates()
-                  .sort_values(keys[::-1], kind="stable")[variable])
+    for i, (variable, order) in enumerate(grouping.variables):
+        given = grouping.levels[i] if i < len(grouping.levels) else None
+        if given is not None:
+            other = sorted(set(population[variable]) - set(given) - {""})
+            if other:
+                raise InputError(f"{variable} has levels the columns do not list",
+                                 [Problem("ADSL", f"{variable} = {lv!r} is not among the columns' levels "
+                                                  f"({', '.join(given)})", column=variable) for lv in other])
+            levels = pd.Series(list(given), dtype=object)
+        else:
+            keys = list(dict.fromkeys([variable, order]))  # order = variable: alphabetical
+            levels = (population.loc[population[variable] != "", keys].drop_duplicates()
+                      .sort_values(keys[::-1], kind="stable")[variable])
         repeated = levels[levels.duplicated()]
         if len(repeated):
             raise InputError(f"{variable} levels have more than one {order}",
