@@ -163,3 +163,42 @@ def test_a_reference_that_is_no_column_is_named(study, shells):
     problem = caught.value.problems[0]
     assert problem.key == "compare.reference" and "'Placebo arm' is not a level" in problem.message
     assert "High, Placebo" in problem.message
+
+
+def test_change_from_baseline_ancova_by_visit_matches_an_ols_fit(study, shells):
+    """The LS mean difference at a visit is the arm's coefficient of CHG ~ arm + BASE (numeric
+    covariate only: no balancing), fitted here with statsmodels' formula interface; the LS mean of
+    the reference arm is the prediction at the mean BASE."""
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(7)
+    n = 60
+    ids = [f"S{i:03d}" for i in range(n)]
+    arm = np.repeat(ARMS, n // 3)
+    base = rng.normal(140, 12, n)
+    adsl = pd.DataFrame({"USUBJID": ids, "RANDFL": "Y", "TRT01A": arm})
+    visits = []
+    for week, shift in ((2, 1.0), (4, 2.0)):
+        effect = np.select([arm == "Low", arm == "High"], [-3.0, -6.0], 0.0) * shift
+        chg = effect - 0.2 * (base - 140) + rng.normal(0, 5, n)
+        visits.append(pd.DataFrame({"USUBJID": ids, "AVISIT": f"Week {week}", "AVISITN": week,
+                                    "AVAL": base + chg, "BASE": base, "CHG": chg}))
+    advs = pd.concat(visits, ignore_index=True)
+    advs.loc[3, "CHG"] = np.nan  # an incomplete record is left out of the model
+    shell = shells["14.8.1"].model_copy(update={"analysis": AnalysisRef(
+        kind="by_visit", dataset="ADVS", visit="AVISIT", values=["CHG"], columns={"by": ["TRT01A"], "total": False},
+        compare={"reference": "Placebo", "value": "CHG", "covariates": ["BASE"]})})
+    ard = analyze(AdamData({"ADSL": adsl, "ADVS": advs}, study), [shell])["14.8.1"]
+    for week in (2, 4):
+        rows = advs[(advs["AVISITN"] == week)].merge(adsl, on="USUBJID").dropna(subset=["CHG"])
+        fit = smf.ols("CHG ~ C(TRT01A, Treatment('Placebo')) + BASE", data=rows).fit()
+        for name in ("Low", "High"):
+            term = f"C(TRT01A, Treatment('Placebo'))[T.{name}]"
+            low, high = fit.conf_int().loc[term]
+            assert stat(ard, name, "lsmean_diff", f"Week {week}") == pytest.approx(fit.params[term], rel=1e-9)
+            assert stat(ard, name, "lsmean_diff_ci_low", f"Week {week}") == pytest.approx(low, rel=1e-9)
+            assert stat(ard, name, "lsmean_diff_ci_high", f"Week {week}") == pytest.approx(high, rel=1e-9)
+            assert stat(ard, name, "p_value", f"Week {week}") == pytest.approx(fit.pvalues[term], rel=1e-6)
+        placebo = fit.predict(pd.DataFrame({"TRT01A": ["Placebo"], "BASE": [rows["BASE"].mean()]}))[0]
+        assert stat(ard, "Placebo", "lsmean", f"Week {week}") == pytest.approx(placebo, rel=1e-9)
+        assert stat(ard, "Placebo", "n", f"Week {week}") == len(rows[rows["TRT01A"] == "Placebo"])

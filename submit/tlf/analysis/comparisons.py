@@ -11,6 +11,11 @@ arm alone (pairwise: the subjects of those two arms), and its ARD records go in 
 * time to event (`time_to_event`): `logrank_p` (log-rank, stratified with strata), `hr`,
   `hr_ci_low`, `hr_ci_high` (Cox proportional hazards, Breslow ties as SAS PROC PHREG, Wald 95% CI,
   stratified with strata) and `hr_p` (Wald);
+* a change from baseline by visit (`by_visit`): `lsmean`, `lsmean_ci_low`, `lsmean_ci_high` in
+  every arm's column and `lsmean_diff`, `lsmean_diff_ci_low`, `lsmean_diff_ci_high`, `p_value` in
+  the compared arms' (ANCOVA of the `value` on the arm and the `covariates` of the record, e.g. BASE,
+  plus the strata as categorical covariates; one model per visit over all arms; LS means as SAS's
+  LSMEANS default);
 * a rate (`summary` count layer): `diff`, `diff_ci_low`, `diff_ci_high` (proportion in the arm
   minus the reference, 95% CI by `method`: Miettinen-Nurminen score by default, or Newcombe's
   hybrid score, or Wald) and `p_value` of `test` (CMH: Cochran-Mantel-Haenszel, over the strata
@@ -27,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from submit.errors import InputError, Problem
-from submit.stats.compare import cmh_test_records, cox_ph, fisher_exact_rows, log_rank, proportion_differences
+from submit.stats.compare import ancova, cmh_test_records, cox_ph, fisher_exact_rows, log_rank, proportion_differences
 from submit.tlf.analysis.data import AdamData
 from submit.tlf.analysis.params import Name, _Params
 from submit.tlf.analysis.summary import LONG_COLUMNS, Columns, long_rows
@@ -42,6 +47,12 @@ STAT_LABELS = {
     "diff_ci_low": "Difference in proportions 95% CI lower limit",
     "diff_ci_high": "Difference in proportions 95% CI upper limit",
     "p_value": "p-value",
+    "lsmean": "LS mean",
+    "lsmean_ci_low": "LS mean 95% CI lower limit",
+    "lsmean_ci_high": "LS mean 95% CI upper limit",
+    "lsmean_diff": "LS mean difference",
+    "lsmean_diff_ci_low": "LS mean difference 95% CI lower limit",
+    "lsmean_diff_ci_high": "LS mean difference 95% CI upper limit",
 }
 
 
@@ -50,6 +61,11 @@ class Comparison(_Params):
     strata: tuple[Name, ...] = ()  # ADSL stratification variables
     method: Literal["miettinen-nurminen", "newcombe", "wald"] = "miettinen-nurminen"  # rates
     test: Literal["cmh", "fisher"] = "cmh"  # rates
+
+
+class VisitComparison(Comparison):
+    value: Name = "CHG"  # the response compared at each visit
+    covariates: tuple[Name, ...] = ("BASE",)  # variables of the same record
 
 
 def arms(columns: Columns, comparison: Comparison, what: str) -> tuple[int, list[int]]:
@@ -133,4 +149,36 @@ def rate_comparisons(data: AdamData, columns: Columns, subjects: pd.DataFrame, v
         parts.append(long_rows(np.full(len(levels), col), variable, levels, {
             "diff": diffs["diff"].to_numpy(), "diff_ci_low": diffs["diff_ci_low"].to_numpy(),
             "diff_ci_high": diffs["diff_ci_high"].to_numpy(), "p_value": p}))
+    return _joined(parts)
+
+
+def ancova_comparisons(data: AdamData, columns: Columns, recs: pd.DataFrame, variable: str, visit: str,
+                       comparison: VisitComparison, what: str) -> pd.DataFrame:
+    """Long rows (col, variable, visit, stat) of one ANCOVA per visit over the arms' records `recs`
+    (one per subject and visit: USUBJID, col, `visit`, the value and the covariates). A visit where
+    the reference arm or every other arm has no complete record gets no model (NaN: NE)."""
+    reference, compared = arms(columns, comparison, what)
+    label = columns.labels["group_level"]
+    ours = recs[recs["col"].isin([reference, *compared])]
+    complete = ours.dropna(subset=[comparison.value, *comparison.covariates])
+    parts = []
+    for at, group in complete.groupby(visit, sort=False):  # a handful of visits
+        present = sorted(set(group["col"]))
+        lsmean = {name: np.full(len(present), np.nan) for name in ("lsmean", "lsmean_ci_low", "lsmean_ci_high")}
+        diff_cols = [c for c in compared if c in present]
+        diffs = {name: np.full(len(diff_cols), np.nan)
+                 for name in ("lsmean_diff", "lsmean_diff_ci_low", "lsmean_diff_ci_high", "p_value")}
+        if reference in present and diff_cols:
+            covariates = {name: group[name].to_numpy() for name in comparison.covariates}
+            strata = _strata(data, comparison, group["USUBJID"])
+            if strata is not None:
+                covariates["_strata"] = pd.Series(strata, dtype=object)
+            fit = ancova(group[comparison.value].to_numpy(float), label.to_numpy()[group["col"].to_numpy()],
+                         label.iloc[reference], covariates, source=f"{what}, {variable} at {at}")
+            means = fit.lsmeans.set_index("level").reindex(label.iloc[present].to_numpy())
+            lsmean = {name: means[name].to_numpy(float) for name in lsmean}
+            found = fit.differences.set_index("level").reindex(label.iloc[diff_cols].to_numpy())
+            diffs = {name: found[name].to_numpy(float) for name in diffs}
+        parts.append(long_rows(present, variable, at, lsmean))
+        parts.append(long_rows(diff_cols, variable, at, diffs))
     return _joined(parts)

@@ -13,6 +13,10 @@ treatment column (vital signs, laboratory values over time).
 
 ARD: variable = the value's name (`AVAL`, `CHG`; with `parameter`: `<parameter value> | <value>`,
 e.g. `SYSBP | CHG`), variable_level = the visit (`Week 2`), one record per statistic and column.
+`compare: {reference: Placebo, value: CHG, covariates: [BASE]}` adds at each visit the ANCOVA of
+`value` (LS means and their differences against the reference arm; comparisons.py) as records of
+that value's variable.
+
 A value's visits are those where it has a non-missing value in some column (CHG: the post-baseline
 visits), in visit order; each such visit has every column (n = 0 and missing statistics where a
 column has none). BIGN: the column's subjects. A subject with two records of one visit (and
@@ -26,8 +30,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from submit.errors import DataCheckError, Problem
+from submit.errors import DataCheckError, InputError, Problem
 from submit.stats import summarize, to_long
+from submit.tlf.analysis.comparisons import STAT_LABELS as COMPARISON_LABELS
+from submit.tlf.analysis.comparisons import VisitComparison, ancova_comparisons
 from submit.tlf.analysis.data import AdamData
 from submit.tlf.analysis.params import ColumnsSpec, Filter, Name, records, table_columns
 from submit.tlf.analysis.summary import ARITHMETIC, assemble, big_n
@@ -39,14 +45,20 @@ LEVEL_SEPARATOR = " | "
 def by_visit(data: AdamData, shell, visit: Name, values: tuple[Name, ...] = ("AVAL", "CHG"),
              dataset: Name = "ADVS", where: Filter | None = None, visit_order: Name | None = None,
              parameter: Name | None = None, stats: tuple[Stat, ...] = ARITHMETIC,
-             columns: ColumnsSpec = ColumnsSpec()) -> pd.DataFrame:
+             columns: ColumnsSpec = ColumnsSpec(), compare: VisitComparison | None = None) -> pd.DataFrame:
     """Statistics of each of `values` per visit and column (module docstring)."""
     source = shell.source or f"TLF shell {shell.id}"
     cols = table_columns(data, shell, columns)
     if visit_order is None:
         visit_order = f"{visit}N" if f"{visit}N" in data.frame_columns(dataset) else visit
     keys = ["USUBJID", *([parameter] if parameter else [])]
-    recs = records(data, dataset, [*keys, visit, visit_order, *values], where, what=source)
+    covariates = list(compare.covariates) if compare is not None else []
+    if compare is not None and compare.value not in values:
+        raise InputError(f"{source}: the compared value is not shown",
+                         [Problem(source, f"compare.value {compare.value} is not one of values ({', '.join(values)})",
+                                  key=f"id {shell.id}.analysis.compare.value")])
+    recs = records(data, dataset, list(dict.fromkeys([*keys, visit, visit_order, *values, *covariates])), where,
+                   what=source)
     recs = recs[(recs[visit] != "") & recs["USUBJID"].isin(cols.members["USUBJID"])]
     _one_per_visit(source, dataset, recs, [*keys, visit])
     recs = cols.attach(recs)
@@ -55,7 +67,9 @@ def by_visit(data: AdamData, shell, visit: Name, values: tuple[Name, ...] = ("AV
         for value in values:
             name = f"{param}{LEVEL_SEPARATOR}{value}" if parameter else value
             parts.append(_visit_stats(group, cols.count, name, value, visit, visit_order, stats))
-    return assemble(shell.id, cols, parts)
+            if compare is not None and value == compare.value:
+                parts.append(ancova_comparisons(data, cols, group, name, visit, compare, source))
+    return assemble(shell.id, cols, parts, labels=COMPARISON_LABELS)
 
 
 def _one_per_visit(source: str, dataset: str, recs: pd.DataFrame, keys: list[str]) -> None:
