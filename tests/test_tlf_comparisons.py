@@ -202,3 +202,23 @@ def test_change_from_baseline_ancova_by_visit_matches_an_ols_fit(study, shells):
         placebo = fit.predict(pd.DataFrame({"TRT01A": ["Placebo"], "BASE": [rows["BASE"].mean()]}))[0]
         assert stat(ard, "Placebo", "lsmean", f"Week {week}") == pytest.approx(placebo, rel=1e-9)
         assert stat(ard, "Placebo", "n", f"Week {week}") == len(rows[rows["TRT01A"] == "Placebo"])
+
+
+def test_adverse_event_incidence_per_term_is_compared_with_fisher(study, shells):
+    # 10 subjects per arm; Nausea: 6 High vs 1 Placebo (one subject twice); Rash: 0 vs 3
+    ids = [f"S{i:02d}" for i in range(20)]
+    adsl = pd.DataFrame({"USUBJID": ids, "RANDFL": "Y", "TRT01A": ["High"] * 10 + ["Placebo"] * 10})
+    terms = [("S00", "Nausea"), ("S01", "Nausea"), ("S02", "Nausea"), ("S03", "Nausea"), ("S04", "Nausea"),
+             ("S05", "Nausea"), ("S05", "Nausea"), ("S10", "Nausea"), ("S11", "Rash"), ("S12", "Rash"),
+             ("S13", "Rash")]
+    adae = pd.DataFrame(terms, columns=["USUBJID", "AEDECOD"]).assign(AEBODSYS="GI", TRTEMFL="Y")
+    adae.loc[adae["AEDECOD"] == "Rash", "AEBODSYS"] = "SKIN"
+    shell = shells["14.8.2"].model_copy(update={"analysis": AnalysisRef(
+        kind="summary", columns={"by": ["TRT01A"], "total": True},
+        layers=[{"events": ["AEBODSYS", "AEDECOD"], "dataset": "ADAE", "where": {"TRTEMFL": "Y"},
+                 "compare": {"reference": "Placebo"}}])})
+    ard = analyze(AdamData({"ADSL": adsl, "ADAE": adae}, study), [shell])["14.8.2"]
+    assert stat(ard, "High", "p_value", "GI | Nausea") == pytest.approx(sps.fisher_exact([[6, 4], [1, 9]])[1])
+    assert stat(ard, "High", "p_value", "SKIN | Rash") == pytest.approx(sps.fisher_exact([[0, 10], [3, 7]])[1])
+    assert stat(ard, "High", "diff", "SKIN") == pytest.approx(0 - 0.3)
+    assert not ard[ard["group_level"].isin(["Placebo", "Total"]) & (ard["stat_name"] == "p_value")].size

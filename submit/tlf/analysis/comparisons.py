@@ -16,6 +16,8 @@ arm alone (pairwise: the subjects of those two arms), and its ARD records go in 
   the compared arms' (ANCOVA of the `value` on the arm and the `covariates` of the record, e.g. BASE,
   plus the strata as categorical covariates; one model per visit over all arms; LS means as SAS's
   LSMEANS default);
+* an incidence (`summary` events layer, e.g. TEAE by SOC and PT): `diff`, `diff_ci_low`,
+  `diff_ci_high` and Fisher's exact `p_value` per level, from the subject counts and column Ns;
 * a rate (`summary` count layer): `diff`, `diff_ci_low`, `diff_ci_high` (proportion in the arm
   minus the reference, 95% CI by `method`: Miettinen-Nurminen score by default, or Newcombe's
   hybrid score, or Wald) and `p_value` of `test` (CMH: Cochran-Mantel-Haenszel, over the strata
@@ -61,6 +63,13 @@ class Comparison(_Params):
     strata: tuple[Name, ...] = ()  # ADSL stratification variables
     method: Literal["miettinen-nurminen", "newcombe", "wald"] = "miettinen-nurminen"  # rates
     test: Literal["cmh", "fisher"] = "cmh"  # rates
+
+
+class IncidenceComparison(Comparison):
+    """Subjects with events per level (several levels per subject): Fisher's exact test, unstratified."""
+
+    strata: tuple[()] = ()
+    test: Literal["fisher"] = "fisher"
 
 
 class VisitComparison(Comparison):
@@ -182,3 +191,29 @@ def ancova_comparisons(data: AdamData, columns: Columns, recs: pd.DataFrame, var
         parts.append(long_rows(present, variable, at, lsmean))
         parts.append(long_rows(diff_cols, variable, at, diffs))
     return _joined(parts)
+
+
+def incidence_comparisons(counts: pd.DataFrame, columns: Columns, comparison: IncidenceComparison,
+                          what: str) -> pd.DataFrame:
+    """Long rows comparing, per variable and level of the subject counts `counts` (long rows with
+    stat `n`), each arm's proportion of its subjects (the column's N) with the reference arm's."""
+    reference, compared = arms(columns, comparison, what)
+    n = counts[counts["stat_name"] == "n"]
+    ref = n[n["col"] == reference].set_index(["variable", "variable_level"])["stat"]
+    total = columns.n
+    parts = []
+    for col in compared:
+        arm = n[n["col"] == col]
+        x2 = ref.reindex(pd.MultiIndex.from_frame(arm[["variable", "variable_level"]])).fillna(0).to_numpy()
+        x1 = arm["stat"].to_numpy()
+        n1, n2 = np.full(len(arm), total[col]), np.full(len(arm), total[reference])
+        diffs = proportion_differences(x1, n1, x2, n2, method=comparison.method)
+        found = pd.DataFrame({"col": col, "variable": arm["variable"].to_numpy(),
+                              "variable_level": arm["variable_level"].to_numpy()})
+        for name, values in (("diff", diffs["diff"]), ("diff_ci_low", diffs["diff_ci_low"]),
+                             ("diff_ci_high", diffs["diff_ci_high"]), ("p_value", fisher_exact_rows(x1, n1, x2, n2))):
+            parts.append(found.assign(stat_name=name, stat=np.asarray(values, dtype=float), _k=np.arange(len(arm))))
+    if not parts:
+        return pd.DataFrame(columns=list(LONG_COLUMNS))
+    out = pd.concat(parts, ignore_index=True).sort_values(["_k", "col"], kind="stable")
+    return out.drop(columns="_k")[list(LONG_COLUMNS)].reset_index(drop=True)

@@ -29,7 +29,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from submit.errors import InputError, Problem
 from submit.stats.descriptive import STATS
 from submit.tlf.analysis.comparisons import STAT_LABELS as COMPARISON_LABELS
-from submit.tlf.analysis.comparisons import Comparison, rate_comparisons
+from submit.tlf.analysis.comparisons import Comparison, IncidenceComparison, incidence_comparisons, rate_comparisons
 from submit.tlf.analysis.data import AdamData, one_per_subject
 from submit.tlf.analysis.params import (ColumnsSpec, Filter, Level, Name, _Params, population, records,
                                         population_problems, variable_problems)
@@ -173,6 +173,7 @@ class EventsLayer(_Layer):
     events: tuple[Name, ...] = Field(min_length=1)
     count_events: bool = False
     any: AnyRow | None = None
+    compare: IncidenceComparison | None = None  # each arm's incidence against the reference arm's
 
     def named(self) -> dict[str, list[str]]:
         return {"events": list(self.events)}
@@ -186,7 +187,10 @@ class EventsLayer(_Layer):
         for variable, path in zip(self.events, level_paths(rows, self.events)):
             parts.append(subject_counts(rows.assign(_level=path), columns, variable, "_level",
                                         with_events=self.count_events))
-        return pd.concat(parts, ignore_index=True)
+        counts = pd.concat(parts, ignore_index=True)
+        if self.compare is None:
+            return counts
+        return pd.concat([counts, incidence_comparisons(counts, columns, self.compare, what)], ignore_index=True)
 
 
 LAYER_KEYS = ("count", "describe", "subjects", "events")
