@@ -105,7 +105,9 @@ def parameters(g: GuideInputs) -> list[Block]:
         df = g.frames[d.name]
         if "PARAMCD" not in df.columns:
             continue
-        by = df.groupby(["PARAMCD", "PARAM"], dropna=False, sort=True).agg(
+        param = df["PARAM"] if "PARAM" in df.columns else pd.Series("", index=df.index)  # a BDS lacking PARAM
+        keys = pd.DataFrame({"PARAMCD": df["PARAMCD"], "PARAM": param.fillna(""), "USUBJID": df["USUBJID"]})
+        by = keys.groupby(["PARAMCD", "PARAM"], dropna=False, sort=True).agg(
             records=("PARAMCD", "size"), subjects=("USUBJID", "nunique"))
         blocks.append(Heading("", f"{d.name} – {d.label}", 2))
         blocks.append(Table(("PARAMCD", "PARAM", "Records", "Subjects"),
