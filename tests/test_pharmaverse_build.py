@@ -110,3 +110,15 @@ def test_given_sdtm_defects_corrected_and_listed(published, sdtm_dir):
     assert ts.loc["TSPARMCD", "after"] == "SSTDTC" and ts.loc["TSVAL", "after"] == start
     assert ts.loc["TSPARM", "after"] == "Study Start Date" and ts["before"].isna().all()
     assert set(changes["correction"]) == {"study_day", "ts_parameter"}
+
+
+def test_reviewers_guides_for_the_given_sdtm_and_the_derived_adam(published):
+    """The SDTM came from outside, but the package submits it: its cSDRG explains the warnings its TS
+    leaves (the study's validation_explanations.yaml), the ADRG the ADaM derived here."""
+    from docx import Document
+
+    files = {f["path"] for f in json.loads((published / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert {f"{STUDY_FOLDER}/tabulations/sdtm/csdrg.docx", f"{STUDY_FOLDER}/analysis/adam/datasets/adrg.docx"} <= files
+    doc = Document(str(published / STUDY_FOLDER / "tabulations/sdtm/csdrg.docx"))
+    rules = {t.rows[i].cells[0].text for t in doc.tables if t.rows[0].cells[0].text == "Rule" for i in range(1, len(t.rows))}
+    assert {"SUB-FDA-006", "SUB-SDTM-013"} <= rules

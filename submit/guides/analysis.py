@@ -160,11 +160,11 @@ def _pipeline(g: GuideInputs, dataset: str) -> dict:
 
 
 def _named_datasets(node) -> set[str]:
-    """Every `dataset:` a derivation pipeline reads from (its sources and merges)."""
+    """Every `dataset:` or `domain:` a derivation pipeline reads from (its sources and merges)."""
     found = set()
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "dataset" and isinstance(value, str):
+            if key in ("dataset", "domain") and isinstance(value, str):
                 found.add(value)
             else:
                 found |= _named_datasets(value)

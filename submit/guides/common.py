@@ -83,8 +83,8 @@ def dataset_overview(g: GuideInputs) -> list[Block]:
         supp = (("Yes" if f"SUPP{d.name}" in g.frames else "No"),) if sdtm else ()
         rows.append((d.name, d.label, cls, d.structure, " ".join(d.keys), str(len(df)), subjects(df), *supp))
     columns = ("Dataset", "Label", "Class", "Structure", "Key variables", "Records", "Subjects")
-    widths = (0.8, 1.5, 1.3, 1.7, 1.6, 0.8, 0.8)
-    return [Table(columns + (("SUPP--",) if sdtm else ()), tuple(rows), widths + ((0.6,) if sdtm else ()))]
+    widths = (0.8, 1.5, 1.6, 1.6, 1.5, 0.8, 0.8)
+    return [Table(columns + (("SUPP--",) if sdtm else ()), tuple(rows), widths + ((0.7,) if sdtm else ()))]
 
 
 def conformance_inputs(g: GuideInputs) -> list[Block]:
@@ -106,13 +106,13 @@ def findings(g: GuideInputs) -> list[Block]:
     if not found:
         return [Paragraph(f"The validation of this package reports no {g.standard} or package-level finding.")]
     intro = (f"The validation of this package reports {len(found)} {g.standard} or package-level finding(s): "
-             + ", ".join(f"{severities[k]} {k.lower()}" for k in sorted(severities.index))
+             + ", ".join(f"{severities[k]} {k.lower()}{'s' if severities[k] > 1 else ''}" for k in sorted(severities.index))
              + ". A build with errors is not published, so none remain. Each finding is listed with the sponsor's "
                "explanation.")
     rows = tuple((f.rule, " / ".join(x for x in (f.cdisc, f.p21) if x), f.severity, f.dataset, f.message, str(f.count),
                   f.explanation) for f in found)
     return [Paragraph(intro), Table(("Rule", "CDISC / P21 id", "Severity", "Dataset", "Message", "Count", "Explanation"),
-                                    rows, (1.1, 1.0, 0.8, 0.7, 1.7, 0.6, 3.2))]
+                                    rows, (1.3, 1.0, 0.8, 0.7, 1.6, 0.6, 3.1))]
 
 
 def finding_details(g: GuideInputs) -> list[Block]:
