@@ -19,7 +19,10 @@ import pandas as pd
 from submit.project import Specs, adam_dir, sdtm_dir
 from submit.raw.reader import RawExtract, read_raw
 from submit.adam.build import build_adam
-from submit.define import write_define
+from submit import __version__
+from submit.define import load_define_inputs, write_define
+from submit.guides import GuideInputs, check_document_links, guide_document, read_report, study_explanations, \
+    with_guide, write_guide
 from submit.errors import DataCheckError, InputError, Problem
 from submit.qc.validate import validate_package, write_reports
 from submit.sdtm.build import build_sdtm
@@ -101,12 +104,17 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
         # define.xml or gets one written from its attributes (then its result has a spec)
         defined = [layer for layer in ("sdtm", "adam") if has[layer] or (layer == "sdtm" and not from_raw)]
 
+        folders = {"sdtm": sdtm_dir(study), "adam": adam_dir(study)}
+
         def define() -> None:
-            for layer, folder in (("sdtm", sdtm_dir(study)), ("adam", adam_dir(study))):
+            # Each define.xml references its layer's reviewer's guide, written after validation (the
+            # guide reports the validation of the package): its href is known, its file comes later.
+            for layer in ("sdtm", "adam"):
                 if layer in defined and layers[layer].spec is not None:
                     result = layers[layer]
-                    write_define(result.spec, result.domains if layer == "sdtm" else result.datasets, staging / folder,
-                                 study)
+                    inputs = with_guide(load_define_inputs(), result.spec.study.standard, SHOWN[layer])
+                    write_define(result.spec, frames_of(result), staging / folders[layer], study, inputs=inputs,
+                                 written_later={guide_document(SHOWN[layer]).href})
 
         if defined:
             steps.append((f"write and check define.xml ({', '.join(SHOWN[layer] for layer in defined)})", define))
@@ -122,6 +130,21 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                                       for i in errors.itertuples()])
 
         steps.append(("check conformance (submit validate)", validate))
+
+        def guides() -> None:
+            report = read_report(staging / "qc")
+            explanations = study_explanations(specs.folder)
+            for layer in defined:
+                result = layers[layer]
+                if result.spec is None:  # the package's own define.xml was taken as given: not ours to extend
+                    log.info("no %s reviewer's guide: the SDTM package came with its own define.xml", SHOWN[layer])
+                    continue
+                write_guide(GuideInputs(study, specs.folder, SHOWN[layer], result.spec, frames_of(result), report,
+                                        explanations, from_raw, __version__), staging / folders[layer])
+                check_document_links(staging / folders[layer] / "define.xml")
+
+        if defined:  # each layer whose define.xml the build writes gets its guide
+            steps.append((f"write the reviewer's guides ({', '.join(SHOWN[layer] for layer in defined)})", guides))
         if has["adam"] and has["tlf"]:
             # The TLFs read the ADaM XPTs just written, as a reviewer would, not the frames in memory.
             steps.append(("compute and render the TLFs",
@@ -135,6 +158,11 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
             with stage(number, len(steps), name):
                 step()
         publish(staging, out_dir)
+
+
+def frames_of(result) -> dict[str, pd.DataFrame]:
+    """The datasets of an SDTM or ADaM build result, by name."""
+    return result.domains if hasattr(result, "domains") else result.datasets
 
 
 def issue_row(row) -> int | None:

@@ -127,7 +127,8 @@ def test_a_study_with_sdtm_specs_alone_builds_sdtm_define_and_qc(sdtm_only_study
     result = CliRunner().invoke(main, ["--specs", str(sdtm_only_study), "build", "--sdtm",
                                                        str(sdtm_root / SDTM_DIR), "--out", str(out)])
     assert result.exit_code == 0, result.output + result.stderr
-    assert "[1/4] read the SDTM package, conform it to the SDTM spec and write XPT" in result.stderr
+    assert "[1/5] read the SDTM package, conform it to the SDTM spec and write XPT" in result.stderr
+    assert "write the reviewer's guides (SDTM) done" in result.stderr
     assert "derive ADaM" not in result.stderr and "TLF" not in result.stderr.replace("no ADaM, ADaM define.xml or TLFs", "")
     assert "write and check define.xml (SDTM) done" in result.stderr
     sdtm = out / SDTM_DIR
@@ -137,6 +138,7 @@ def test_a_study_with_sdtm_specs_alone_builds_sdtm_define_and_qc(sdtm_only_study
     assert "SUB-FDA-004" not in {i["rule"] for i in report.get("issues", [])}  # no ADSL expected
     paths = {f["path"] for f in json.loads((out / "manifest.json").read_text())["files"]}
     assert "qc/validation.json" in paths and not any("analysis" in p for p in paths)
+    assert f"{SDTM_DIR}/csdrg.docx" in paths
 
 
 def test_without_raw_sdtm_or_simulator_the_build_says_what_to_give(sdtm_only_study, tmp_path):

@@ -151,3 +151,15 @@ def test_pfs_hazard_ratios_equal_r_on_admirals_own_adam(published, rscript, tmp_
         tag = arm.replace(" ", "_")
         np.testing.assert_allclose(ours[["hr", "hr_ci_low", "hr_ci_high"]].astype(float), r[f"{tag}.hr"], rtol=1e-6)
         np.testing.assert_allclose(float(ours["logrank_p"]), r[f"{tag}.logrank_p"][0], rtol=1e-6)
+
+
+def test_reviewers_guides_for_the_given_sdtm_and_the_derived_adam(published):
+    """The SDTM came from outside, but the package submits it: its cSDRG explains the warnings its TS
+    leaves (the study's validation_explanations.yaml), the ADRG the ADaM derived here."""
+    from docx import Document
+
+    files = {f["path"] for f in json.loads((published / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert {f"{STUDY_FOLDER}/tabulations/sdtm/csdrg.docx", f"{STUDY_FOLDER}/analysis/adam/datasets/adrg.docx"} <= files
+    doc = Document(str(published / STUDY_FOLDER / "tabulations/sdtm/csdrg.docx"))
+    rules = {t.rows[i].cells[0].text for t in doc.tables if t.rows[0].cells[0].text == "Rule" for i in range(1, len(t.rows))}
+    assert {"SUB-FDA-006", "SUB-SDTM-013"} <= rules

@@ -14,6 +14,7 @@ back, the XPTs read with pyreadstat, independent of the writer):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,9 +49,14 @@ def consistency_problems(define_path: Path, xpt_folder: Path) -> list[Problem]:
     return check_consistency(define_path, xpt_folder).errors
 
 
-def check_consistency(define_path: Path, xpt_folder: Path, *, ct: Terminology | None = None) -> Consistency:
+def check_consistency(define_path: Path, xpt_folder: Path, *, ct: Terminology | None = None,
+                      written_later: Collection[str] = ()) -> Consistency:
+    """`written_later`: hrefs of documents the caller writes after the define (a reviewer's guide
+    reports on the validation of the package, which needs the define first); not checked here."""
     define = read_define(Path(define_path))
-    return _Checker(define, Path(xpt_folder), ct).run()
+    checker = _Checker(define, Path(xpt_folder), ct)
+    checker.written_later = frozenset(written_later)
+    return checker.run()
 
 
 def _format(text: str | None) -> str:
@@ -67,6 +73,7 @@ class _Checker:
     def __init__(self, define: Define, folder: Path, ct: Terminology | None):
         self.define, self.folder, self._ct = define, folder, ct
         self.out = Consistency()
+        self.written_later: frozenset[str] = frozenset()
         self.where = str(define.path)
         self.data: dict[str, pd.DataFrame] = {}  # XPT data by dataset name, read once
 
@@ -262,6 +269,8 @@ class _Checker:
             links.append(("xml-stylesheet", self.define.stylesheet))
         for what, href in links:
             target = href.split("#", 1)[0]
+            if target in self.written_later:
+                continue
             if "://" in target:
                 self.note(self.where, f"{what}: {href} is not a local file and was not checked")
             elif not target or not (base / target).is_file():

@@ -5,7 +5,7 @@ problem at once when either check fails."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -25,14 +25,15 @@ DEFINE_HTML = "define.html"
 
 
 def write_define(spec: Spec, datasets: Mapping[str, pd.DataFrame], folder: Path, study: StudyConfig,
-                 *, inputs: DefineInputs | None = None) -> Path:
+                 *, inputs: DefineInputs | None = None, written_later: Collection[str] = ()) -> Path:
     """Write `folder/define.xml` for the datasets (by name) whose XPT files are in `folder`, the
     stylesheet named by the inputs (default `define/define.yaml`) and `folder/define.html`.
 
     Raises DataCheckError listing every problem when the spec and data disagree, the define is not
     valid Define-XML 2.1, or it does not describe the XPT files of `folder` (the define.xml is left
     there to be looked at; define.html is written only for a valid define). Extensible-codelist
-    values missing from a codelist and remote hrefs are logged as warnings."""
+    values missing from a codelist and remote hrefs are logged as warnings. `written_later` are
+    document hrefs the caller writes after the define (the reviewer's guide): left unchecked here."""
     folder = Path(folder)
     inputs = inputs or load_define_inputs()
     tree, problems = build_define(spec, datasets, study, inputs)
@@ -42,7 +43,7 @@ def write_define(spec: Spec, datasets: Mapping[str, pd.DataFrame], folder: Path,
     if inputs.stylesheet:
         write_stylesheet(folder / inputs.stylesheet)
     problems += [Problem(str(path), message) for message in schema_errors(path)]
-    found = check_consistency(path, folder)
+    found = check_consistency(path, folder, written_later=written_later)
     for note in found.notes:
         log.warning("%s", note)
     problems += found.errors
