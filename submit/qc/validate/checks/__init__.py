@@ -104,4 +104,4 @@ def frame(items: list) -> pd.DataFrame:
 
 
 # Importing the check modules registers their checks.
-from submit.qc.validate.checks import adam, define, fda, sdtm, xpt  # noqa: E402,F401
+from submit.qc.validate.checks import adam, adam_bds, define, fda, sdtm, sdtm_consistency, xpt  # noqa: E402,F401
