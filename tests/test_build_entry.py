@@ -190,9 +190,9 @@ def test_a_spec_variable_the_mapping_does_not_compute_is_refused(default_raw, sc
     spec = tmp_path / "study" / "sdtm"
     tu = spec / "mapping" / "tu.yaml"
     tu.write_text("\n".join(line for line in tu.read_text().splitlines()
-                            if not line.strip().startswith(("TULNKID:", "TUMETHOD:"))) + "\n")
+                            if not line.strip().startswith(("TULNKGRP:", "TUMETHOD:"))) + "\n")
     with pytest.raises(InputError) as err:
         build_sdtm(spec, read_raw(default_raw, schema, study).frames, study, tmp_path / "out")
     text = str(err.value)
-    assert "tu.yaml" in text and "TU.TULNKID is in the spec but no algorithm maps it" in text
+    assert "tu.yaml" in text and "TU.TULNKGRP is in the spec but no algorithm maps it" in text
     assert "TU.TUMETHOD" in text

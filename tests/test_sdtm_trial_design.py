@@ -202,6 +202,11 @@ def test_sv_covers_every_visit_of_the_raw_forms(built, raw, study):
     stacked = pd.concat([raw[name][["SUBJID", "VISIT", date]].rename(columns={date: "DATE"})
                          for name, date in (("hema", "LBDT"), ("bm", "BMDT"), ("mrd", "MRDDT"), ("emd", "EMDDT"),
                                             ("resp", "RSDT"))], ignore_index=True)
+    # PK samples are visits too (CDISC CG0034): cycle k, day floor(nominal hours / 24) + 1, predose day 1
+    pk = raw["pk"]
+    day = (pd.to_numeric(pk.NOMHR) // 24 + 1).clip(lower=1).astype(int).astype(str)
+    stacked = pd.concat([stacked, pd.DataFrame({"SUBJID": pk.SUBJID, "VISIT": "C" + pk.CYCLE + "D" + day,
+                                                "DATE": pk.PKDT})], ignore_index=True)
     stacked["USUBJID"] = study.study.id + "-" + stacked.SUBJID
     stacked["VISITNUM"] = stacked.VISIT.map(visitnum)
     fu = raw["survfu"]  # survival contacts: 5000 + contact number

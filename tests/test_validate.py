@@ -115,6 +115,9 @@ TS_PARAMS = sorted(["ADDON", "AGEMAX", "AGEMIN", "LENGTH", "PLANSUB", "RANDOM", 
                     "PDSTIND", "PIPIND", "RDIND", "SDTIGVER", "SDTMVER", "THERAREA", "ONGOSIND"])
 TS_VALUES = {"ADDON": "N", "HLTSUBJI": "N", "STYPE": "INTERVENTIONAL", "SSTDTC": "2020-01-01", "SENDTC": "2021-06-30"}
 S1, S2, S3 = SUBJECTS
+# ADSL.TRTSDT as SAS dates (days since 1960-01-01): 2020-01-10, 2020-02-01, 2020-03-04
+TRTSDT = [float((dt.date(2020, 1, 10) - dt.date(1960, 1, 1)).days), float((dt.date(2020, 2, 1) - dt.date(1960, 1, 1)).days),
+          float((dt.date(2020, 3, 4) - dt.date(1960, 1, 1)).days)]
 
 
 def good() -> Package:
@@ -176,17 +179,25 @@ def good() -> Package:
                  Vlm("LB", "LBORRES", "PLAT", "text", codelist="CL.PLATCAT")])
     adsl = Ds("ADSL", "Subject-Level Analysis Dataset", "SUBJECT LEVEL ANALYSIS DATASET", ("STUDYID", "USUBJID"), [
         Var("STUDYID", "Study Identifier", mandatory=True), Var("USUBJID", "Unique Subject Identifier", mandatory=True),
-        Var("AGE", "Age", "integer"), Var("SAFFL", "Safety Population Flag", codelist="CL.NY")],
-        pd.DataFrame({"STUDYID": STUDY, "USUBJID": SUBJECTS, "AGE": [34.0, 51.0, 28.0], "SAFFL": "Y"}))
+        Var("SUBJID", "Subject Identifier for the Study", mandatory=True), Var("SITEID", "Study Site Identifier"),
+        Var("AGE", "Age", "integer"), Var("AGEU", "Age Units"), Var("SEX", "Sex"), Var("RACE", "Race"),
+        Var("ARM", "Description of Planned Arm"), Var("ACTARM", "Description of Actual Arm"),
+        Var("TRT01P", "Planned Treatment for Period 01"), Var("TRTSDT", "Date of First Exposure to Treatment", "integer"),
+        Var("SAFFL", "Safety Population Flag", codelist="CL.NY")],
+        pd.DataFrame({"STUDYID": STUDY, "USUBJID": SUBJECTS, "SUBJID": ["001", "002", "003"], "SITEID": "01",
+                      "AGE": [34.0, 51.0, 28.0], "AGEU": "YEARS", "SEX": ["F", "M", "F"], "RACE": "WHITE",
+                      "ARM": "Drug X", "ACTARM": "Drug X", "TRT01P": "Drug X", "TRTSDT": TRTSDT, "SAFFL": "Y"}))
     adtte = Ds("ADTTE", "Time-to-Event Analysis Dataset", "BASIC DATA STRUCTURE", ("STUDYID", "USUBJID", "PARAMCD"), [
         Var("STUDYID", "Study Identifier", mandatory=True), Var("USUBJID", "Unique Subject Identifier", mandatory=True),
         Var("AGE", "Age", "integer"), Var("PARAMCD", "Parameter Code", mandatory=True, codelist="CL.PARAMCD"),
         Var("PARAM", "Parameter", mandatory=True), Var("AVAL", "Analysis Value", "float"),
         Var("AVALU", "Analysis Value Unit", codelist="CL.UNIT"),
         Var("CNSR", "Censor", "integer"), Var("SRCDOM", "Source Data"), Var("SRCVAR", "Source Variable"),
-        Var("SRCSEQ", "Source Sequence Number", "integer")],
+        Var("SRCSEQ", "Source Sequence Number", "integer"), Var("TRT01P", "Planned Treatment for Period 01"),
+        Var("ADT", "Analysis Date", "integer")],
         pd.DataFrame({"STUDYID": STUDY, "USUBJID": [S1, S1, S2, S2, S3, S3],
-                      "AGE": [34.0, 34.0, 51.0, 51.0, 28.0, 28.0],
+                      "AGE": [34.0, 34.0, 51.0, 51.0, 28.0, 28.0], "TRT01P": "Drug X",
+                      "ADT": [TRTSDT[0] + 99, TRTSDT[0] + 2, TRTSDT[1] + 80, TRTSDT[1], TRTSDT[2] + 19, TRTSDT[2] + 19],
                       "PARAMCD": ["OS", "TTAE"] * 3,
                       "PARAM": ["Overall Survival (days)", "Time to First AE (days)"] * 3,
                       "AVAL": [100.0, 3.0, 80.5, 1.0, 20.0, 20.0], "AVALU": "DAYS",
@@ -474,6 +485,35 @@ def _dup_row(part: str, dataset: str, row: int, **changes):
     return mutate
 
 
+def _add(part: str, dataset: str, var: Var, values):
+    """A new variable (in define.xml too) with these values, one per record or one for all."""
+    def mutate(pkg: Package, tmp: Path):
+        ds = pkg.part(part).datasets[dataset]
+        ds.variables.append(var)
+        ds.data[var.name] = values
+    return mutate
+
+
+def _add_dataset(part: str, ds: Ds):
+    def mutate(pkg: Package, tmp: Path):
+        pkg.part(part).datasets[ds.name] = ds
+    return mutate
+
+
+def _ds_domain() -> Ds:
+    """DS with S1's end of study (last disposition event) on 2020-01-11: AE 2 starts after it, on 01-12."""
+    return Ds("DS", "Disposition", "EVENTS", ("STUDYID", "USUBJID", "DSDECOD"), [
+        Var("STUDYID", "Study Identifier", mandatory=True), Var("DOMAIN", "Domain Abbreviation", mandatory=True),
+        Var("USUBJID", "Unique Subject Identifier", mandatory=True), Var("DSSEQ", "Sequence Number", "integer", True),
+        Var("DSTERM", "Reported Term for the Disposition Event", mandatory=True),
+        Var("DSDECOD", "Standardized Disposition Term", mandatory=True), Var("DSCAT", "Category for Disposition Event"),
+        Var("DSSTDTC", "Start Date/Time of Disposition Event", "date"),
+        Var("DSSTDY", "Study Day of Start of Disposition Event", "integer")],
+        pd.DataFrame({"STUDYID": STUDY, "DOMAIN": "DS", "USUBJID": [S1], "DSSEQ": [1.0], "DSTERM": ["COMPLETED"],
+                      "DSDECOD": ["COMPLETED"], "DSCAT": ["DISPOSITION EVENT"], "DSSTDTC": ["2020-01-11"],
+                      "DSSTDY": [2.0]}))
+
+
 @dataclass(frozen=True)
 class Case:
     changes: tuple  # functions (pkg, tmp) run before writing
@@ -611,6 +651,63 @@ CASES: dict[str, Case] = {
     "SUB-ADAM-007": case(_set("adam", "ADSL", "USUBJID", 2, f"{STUDY}-009"), where=("ADSL", "USUBJID", 3)),
     "SUB-ADAM-008": case(_set("adam", "ADTTE", "SRCVAR", 0, "RFXSTDTC"), where=("ADTTE", "SRCVAR", 1)),
     "SUB-ADAM-009": case(_set("adam", "ADTTE", "SRCSEQ", 1, 5.0), where=("ADTTE", "SRCSEQ", 2)),
+    # SDTM across records and domains
+    "SUB-SDTM-014": case(_add("sdtm", "LB", Var("VISITNUM", "Visit Number", "float"), [1.0, 1.0, 1.0, 2.0]),
+                         where=("LB", "VISITNUM", 1)),  # no SV at all
+    "SUB-SDTM-015": case(_drop_variable("sdtm", "AE", "AESTDY"), where=("AE", "AESTDY", None)),
+    "SUB-SDTM-016": case(_add("sdtm", "AE", Var("AELNKID", "Link ID"), ["A1", "", ""]), where=("AE", "AELNKID", None)),
+    "SUB-SDTM-017": case(_add("sdtm", "LB", Var("LBSTRESC", "Character Result/Finding in Std Format"),
+                              ["12.5", "LOW", "9", "3.8e-05"]),
+                         _add("sdtm", "LB", Var("LBSTRESN", "Numeric Result/Finding in Standard Units", "float"),
+                              [12.5, np.nan, 9.0, 3.8e-05]),
+                         where=("LB", "LBSTRESC", 4)),
+    "SUB-SDTM-018": case(_add("sdtm", "DM", Var("RFPENDTC", "Date/Time of End of Participation", "datetime"),
+                              ["2020-01-14", "2020-03-01", "2020-04-01"]),
+                         where=("AE", "AEENDTC", 2)),  # S1's AE 2 ends 2020-01-15
+    "SUB-SDTM-019": case(_add("sdtm", "LB", Var("LBSTNRLO", "Normal Range Lower Limit-Std Units", "float"),
+                              [12.0, np.nan, 12.0, 0.0]),
+                         _add("sdtm", "LB", Var("LBSTNRHI", "Normal Range Upper Limit-Std Units", "float"),
+                              [16.0, np.nan, 16.0, 0.0]),
+                         where=("LB", "LBSTNRLO", 4)),
+    "SUB-SDTM-020": case(_add("sdtm", "LB", Var("LBSTAT", "Completion Status"), ["", "", "NOT DONE", ""]),
+                         _add("sdtm", "LB", Var("LBREASND", "Reason Test Not Done"), ""),
+                         where=("LB", "LBSTAT", 3)),
+    "SUB-SDTM-021": case(_add_dataset("sdtm", _ds_domain()), where=("AE", "AESTDTC", 2)),
+    "SUB-SDTM-022": case(_add("sdtm", "DM", Var("DTHFL", "Subject Death Flag"), ["", "Y", ""]),
+                         where=("DM", "DTHFL", 2)),
+    "SUB-SDTM-023": case(_add("sdtm", "AE", Var("EPOCH", "Epoch"), ["SCREENING", "", ""]),
+                         where=("AE", "EPOCH", 2)),  # AE 3 has a partial date: no EPOCH expected
+    # ADaMIG structures (the good ADTTE: OS and TTAE for S1, S2, S3; ADT = TRTSDT + 99, 2, 80, 0, 19, 19)
+    "SUB-ADAM-010": case(_drop_variable("adam", "ADSL", "SEX"), where=("ADSL", "SEX", None)),
+    "SUB-ADAM-011": case(_drop_variable("adam", "ADTTE", "TRT01P"), where=("ADTTE", "TRTP|TRTA|TRT01P|TRT01A", None)),
+    "SUB-ADAM-012": case(_add("adam", "ADTTE", Var("ADTM", "Analysis Datetime", "integer"),
+                              [(d + (1 if i == 4 else 0)) * 86400 + 3600 for i, d in enumerate(
+                                  [TRTSDT[0] + 99, TRTSDT[0] + 2, TRTSDT[1] + 80, TRTSDT[1], TRTSDT[2] + 19,
+                                   TRTSDT[2] + 19])]),
+                         where=("ADTTE", "ADT", 5)),
+    "SUB-ADAM-013": case(_add("adam", "ADTTE", Var("ADY", "Analysis Relative Day", "integer"),
+                              [100.0, 3.0, 81.0, 0.0, 20.0, 20.0]),  # day 0 does not exist: 1 on TRTSDT
+                         where=("ADTTE", "ADY", 4)),
+    "SUB-ADAM-014": case(_add("adam", "ADTTE", Var("PARAMN", "Parameter (N)", "integer"), [1.0, 2.0, 1.0, 2.0, 3.0, 2.0]),
+                         where=("ADTTE", "PARAMCD", 5)),
+    "SUB-ADAM-015": case(_add("adam", "ADTTE", Var("AVALC", "Analysis Value (C)"), ["100", "3", "100", "1", "20", "20"]),
+                         where=("ADTTE", "AVAL", 3)),
+    "SUB-ADAM-016": case(_add("adam", "ADTTE", Var("ABLFL", "Baseline Record Flag"), ["Y", "", "Y", "", "", ""]),
+                         _dup_row("adam", "ADTTE", 0, AVAL=101.0), where=("ADTTE", "ABLFL", 1)),
+    "SUB-ADAM-017": case(_add("adam", "ADTTE", Var("BASE", "Baseline Value", "float"), 10.0),
+                         _add("adam", "ADTTE", Var("CHG", "Change from Baseline", "float"),
+                              [90.0, -7.0, 70.5, -9.0, 10.0, 11.0]),
+                         where=("ADTTE", "CHG", 6)),
+    "SUB-ADAM-018": case(_add("adam", "ADTTE", Var("EVNTDESC", "Event or Censoring Description"),
+                              ["DEATH", "", "", "", "", ""]),
+                         where=("ADTTE", "EVNTDESC", 2)),  # S1's TTAE is an event (CNSR 0)
+    "SUB-ADAM-019": case(_add("adam", "ADTTE", Var("TRTEMFL", "Treatment Emergent Analysis Flag"), "Y"),
+                         _add("adam", "ADTTE", Var("ASTDT", "Analysis Start Date", "integer"),
+                              [TRTSDT[0], TRTSDT[0] + 1, TRTSDT[1] - 1, TRTSDT[1], TRTSDT[2], TRTSDT[2]]),
+                         where=("ADTTE", "TRTEMFL", 3)),
+    "SUB-ADAM-020": case(_add("adam", "ADTTE", Var("ASEQ", "Analysis Sequence Number", "integer"),
+                              [1.0, 2.0, 1.0, 1.0, 1.0, 2.0]),
+                         where=("ADTTE", "ASEQ", 3)),
 }
 # Rules whose broken case needs the study's spec (Expected designations): tested on the default SDTM.
 DEFAULT_SDTM_CASES = {"SUB-SDTM-003"}

@@ -35,10 +35,12 @@ def _bad(where: str, message: str) -> InputError:
 
 
 @variable_algorithm
-def template(ctx: SourceContext, text: str) -> pd.Series:
+def template(ctx: SourceContext, text: str, requires: list[str] | None = None) -> pd.Series:
     """Text built from raw columns named in braces, e.g. "CYCLE {CYCLE} INFUSION START" or a
-    --LNKGRP value "MARROW ASSESSMENT {VISIT}"; null when any named column is null. One template
-    gives the same value in every domain built from the same raw columns (how RELREC links them)."""
+    --LNKGRP value "MARROW ASSESSMENT {VISIT}"; null when any named column is null, or any raw
+    column of `requires` (e.g. the date of an assessment: no link group for one not done, which has
+    no partner record to link to). One template gives the same value in every domain built from the
+    same raw columns (how RELREC links them)."""
     parts = _PLACEHOLDER.split(text)  # literal, name, literal, name, ..., literal
     if len(parts) == 1:
         raise _bad(f"Mapping of {ctx.domain}.{ctx.target}", f"template: text {text!r} names no {{COLUMN}}")
@@ -48,6 +50,8 @@ def template(ctx: SourceContext, text: str) -> pd.Series:
         value = raw_text(ctx.column(name))
         missing |= value.isna()
         out = out + value.fillna("").astype(str) + literal
+    for name in requires or ():
+        missing |= ctx.column(name).isna()
     return out.astype(object).where(~missing)
 
 

@@ -148,6 +148,9 @@ def set_thresholds(a: pd.DataFrame, comp: pd.DataFrame, course: pd.DataFrame, ex
     return a, comp, course, discordant
 
 
+BM_NOT_DONE_REASON = "Subject refused"  # the reason the marrow form records for it
+
+
 def missing_assessment(a: pd.DataFrame, course: pd.DataFrame, cases: Cases) -> int | None:
     """A planned C2 marrow not done, for a subject whose best response is already set at C1."""
     mask = ((a.visit == "C2D29") & (course.c1.to_numpy()[a.subj] == course.bor.to_numpy()[a.subj])

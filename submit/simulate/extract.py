@@ -20,7 +20,9 @@ NORMAL = {  # reference ranges in the reported unit
     ("ANC", "/uL"): (1800, 7700), ("ANC", "10^9/L"): (1.8, 7.7),
     ("WBC", "/uL"): (4000, 10000), ("WBC", "10^9/L"): (4.0, 10.0), ("WBC", "/nL"): (4.0, 10.0),
     ("HEMOGLOBIN", "g/dL"): (12.0, 16.0), ("HEMOGLOBIN", "g/L"): (120, 160), ("HEMOGLOBIN", "mmol/L"): (7.4, 9.9),
-    ("BLASTS", "%"): (0, 0),
+    # Circulating blasts: the local laboratories report them with no normal range (none are expected in
+    # healthy blood; a range of 0-0 is not a range, FDA FB3901/FB3902), so the raw NRLO/NRHI are empty.
+    ("BLASTS", "%"): (None, None),
 }
 
 
@@ -155,11 +157,14 @@ def build_extract(study: StudyConfig, p: SimulationParams, n: int, rng: np.rando
     a, comp, course, discordant = boundary.set_thresholds(a, comp, course, exact_hb, cases)
     not_done_row = boundary.missing_assessment(a, course, cases)
     done = np.ones(len(a), bool)
+    reason = np.full(len(a), "", dtype=object)  # why a planned marrow was not done, as the form collects it
     if not_done_row is not None:
         done[not_done_row] = False
+        reason[not_done_row] = boundary.BM_NOT_DONE_REASON
     bm_date = dates(base[a.subj], a.t)
     frames["bm"] = pd.DataFrame({
-        "SUBJID": subjid[a.subj], "VISIT": a.visit, "BMDONE": yn(done), "BMDT": np.where(done, bm_date, ""),
+        "SUBJID": subjid[a.subj], "VISIT": a.visit, "BMDONE": yn(done), "BMNDRSN": reason,
+        "BMDT": np.where(done, bm_date, ""),
         "BLASTPCT": np.where(done, fmt(comp.blasts, 1), ""), "CELLPCT": np.where(done, fmt(comp.cellularity, 0), "")})
     post = done & (a.visit != "SCR").to_numpy()
     reported = a.state.to_numpy().copy()
@@ -256,6 +261,10 @@ def _hematology(a, comp, cyc, seg, course, study, missing_d29, rng) -> pd.DataFr
     return pd.concat([scr, out], ignore_index=True).sort_values(["subj", "t", "cday"], kind="stable")
 
 
+def _limit(value) -> str:
+    return "" if value is None else f"{value:g}"
+
+
 def _report_hematology(h: pd.DataFrame, subjid, units, base) -> pd.DataFrame:
     """Long format, each test in its site's unit and precision with the lab's normal range."""
     visit = np.where(h.phase == "SCREENING", "SCR",
@@ -272,8 +281,8 @@ def _report_hematology(h: pd.DataFrame, subjid, units, base) -> pd.DataFrame:
         text = np.empty(len(value), dtype=object)
         for d in np.unique(places):  # at most three precisions
             text[places == d] = fmt(value[places == d], int(d))
-        lo = unit.map({u: f"{NORMAL[(test, u)][0]:g}" for u in kinds})
-        hi = unit.map({u: f"{NORMAL[(test, u)][1]:g}" for u in kinds})
+        lo = unit.map({u: _limit(NORMAL[(test, u)][0]) for u in kinds})
+        hi = unit.map({u: _limit(NORMAL[(test, u)][1]) for u in kinds})
         out.append(pd.DataFrame({"SUBJID": subjid[h.subj], "VISIT": visit, "t": h.t.to_numpy(),
                                  "LBDT": dates(base[h.subj], h.t), "TEST": test, "RESULT": text,
                                  "UNIT": unit.to_numpy(), "NRLO": lo.to_numpy(), "NRHI": hi.to_numpy(), "NDREASON": ""}))

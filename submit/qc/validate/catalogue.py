@@ -1,8 +1,9 @@
 """The rule catalogue (`rules.yaml` beside this module): conformance rules as data.
 
 Each rule has an id of our own (SUB-<area>-<nnn>), the message shown for each issue, a severity,
-the standard and clause it enforces, the matching Pinnacle 21 rule id(s) and CDISC conformance rule
-id(s) (the ids CDISC CORE rules implement, CGnnnn for SDTM) where one was verified to match, the
+the standard and clause it enforces, the matching Pinnacle 21 rule id(s), CDISC conformance rule
+id(s) (CGnnnn for SDTM, ADaM-nnn for ADaM), FDA Validator/Business Rule id(s) (FBnnnn) and CDISC CORE
+rule id(s) (CORE-nnnnnn) where one was verified to match, the
 name of the check function that finds its issues (`checks/`), the part of the package it applies
 to (sdtm, adam or package) and the check's parameters. Adding a rule is a catalogue entry, plus a
 check function when no existing one fits.
@@ -25,7 +26,8 @@ RULES_FILE = Path(__file__).with_name("rules.yaml")
 SEVERITIES = ("Error", "Warning", "Notice")
 SCOPES = ("sdtm", "adam", "package")
 RULE_ID = re.compile(r"SUB-[A-Z]+-[0-9]{3}")
-FIELDS = {"id", "message", "description", "severity", "standard", "p21", "cdisc", "check", "scope", "params"}
+FIELDS = {"id", "message", "description", "severity", "standard", "p21", "cdisc", "fda", "core", "check", "scope",
+          "params"}
 REQUIRED = ("id", "message", "severity", "standard", "check", "scope")
 
 
@@ -40,6 +42,8 @@ class Rule:
     description: str = ""
     p21: str = ""  # Pinnacle 21 rule id(s), comma-separated, only where verified
     cdisc: str = ""  # CDISC conformance rule id(s) (CORE implements these), only where verified
+    fda: str = ""  # FDA Validator / Business Rule id(s) (FBnnnn), only where verified
+    core: str = ""  # CDISC CORE rule id(s) (CORE-nnnnnn), only where verified
     params: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
 

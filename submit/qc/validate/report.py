@@ -42,8 +42,11 @@ def issue_summary(report: ValidationReport) -> pd.DataFrame:
                .size().rename("found").reset_index())
     grouped["p21"] = grouped["rule"].map(lambda r: rules[r].p21)
     grouped["cdisc"] = grouped["rule"].map(lambda r: rules[r].cdisc)
+    grouped["fda"] = grouped["rule"].map(lambda r: rules[r].fda)
+    grouped["core"] = grouped["rule"].map(lambda r: rules[r].core)
     grouped["explanation"] = grouped["rule"].map(lambda r: report.explanations.get(r, ""))
-    return grouped[["standard", "dataset", "rule", "p21", "cdisc", "message", "severity", "found", "explanation"]]
+    return grouped[["standard", "dataset", "rule", "p21", "cdisc", "fda", "core", "message", "severity", "found",
+                    "explanation"]]
 
 
 def text_summary(report: ValidationReport) -> str:
@@ -80,7 +83,7 @@ def report_dict(report: ValidationReport, build_date: dt.date | None = None) -> 
         "issues": _records(report.issues),
         "skipped": [{"rule": n.rule, "standard": n.standard, "reason": n.text} for n in report.notes],
         "notes": list(report.package_notes),
-        "rules": [{"id": r.id, "p21": r.p21, "cdisc": r.cdisc, "standard": r.standard, "severity": r.severity,
+        "rules": [{"id": r.id, "p21": r.p21, "cdisc": r.cdisc, "fda": r.fda, "core": r.core, "standard": r.standard, "severity": r.severity,
                    "scope": r.scope, "message": r.message, "description": r.description, "check": r.check,
                    "params": json.loads(json.dumps(dict(r.params)))} for r in report.rules],
     }
@@ -135,19 +138,19 @@ def write_xlsx(report: ValidationReport, path: Path, build_date: dt.date | None 
               *(int(summary[s].sum()) for s in SEVERITIES)]
     _sheet(wb, "Summary", ["Standard", "Dataset", "Label", "File", "Records", "Variables", *SEVERITIES],
            [*body, totals, *tail], [14, 12, 40, 16, 10, 10, 9, 9, 9], preamble)
-    _sheet(wb, "Issue Summary", ["Standard", "Dataset", "Rule ID", "P21 ID", "CDISC ID", "Message", "Severity",
-                                 "Found", "Explanation"],
-           issue_summary(report).itertuples(index=False), [9, 10, 14, 14, 14, 60, 9, 8, 80])
+    _sheet(wb, "Issue Summary", ["Standard", "Dataset", "Rule ID", "P21 ID", "CDISC ID", "FDA ID", "CORE ID", "Message",
+                                 "Severity", "Found", "Explanation"],
+           issue_summary(report).itertuples(index=False), [9, 10, 14, 14, 14, 12, 14, 60, 9, 8, 80])
     details = report.issues.head(MAX_DETAIL_ROWS)
     _sheet(wb, "Details", ["Standard", "Dataset", "Record", "USUBJID", "Variable", "Value", "Rule ID", "Message",
                            "Detail", "Severity"],
            details[["standard", "dataset", "row", "usubjid", "variable", "value", "rule", "message", "detail",
                     "severity"]].itertuples(index=False), [9, 10, 8, 22, 10, 30, 14, 50, 50, 9])
-    _sheet(wb, "Rules", ["Rule ID", "P21 ID", "CDISC ID", "Standard", "Severity", "Applies to", "Message",
-                         "Description", "Check", "Parameters"],
-           ([r.id, r.p21, r.cdisc, r.standard, r.severity, r.scope, r.message, r.description, r.check,
+    _sheet(wb, "Rules", ["Rule ID", "P21 ID", "CDISC ID", "FDA ID", "CORE ID", "Standard", "Severity", "Applies to",
+                         "Message", "Description", "Check", "Parameters"],
+           ([r.id, r.p21, r.cdisc, r.fda, r.core, r.standard, r.severity, r.scope, r.message, r.description, r.check,
              json.dumps(dict(r.params), sort_keys=True) if r.params else ""] for r in report.rules),
-           [14, 16, 16, 30, 9, 9, 50, 80, 26, 40])
+           [14, 16, 16, 12, 14, 30, 9, 9, 50, 80, 26, 40])
     wb.properties.creator = wb.properties.lastModifiedBy = "submit"
     wb.properties.title = "Conformance validation report"
     wb.properties.created = wb.properties.modified = stamp

@@ -98,10 +98,12 @@ def frame(items: list) -> pd.DataFrame:
     items = [f for f in items if f is not None and len(f)]
     if not items:
         return _EMPTY
-    if isinstance(items[0], dict):
-        return pd.DataFrame(items, columns=list(ISSUE_COLUMNS))
-    return pd.concat(items, ignore_index=True)
+    dicts = [f for f in items if isinstance(f, dict)]
+    frames = [f for f in items if not isinstance(f, dict)]
+    if dicts:  # a check may report dataset-level issues (dicts) beside record-level ones (frames)
+        frames.insert(0, pd.DataFrame(dicts, columns=list(ISSUE_COLUMNS)))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 # Importing the check modules registers their checks.
-from submit.qc.validate.checks import adam, define, fda, sdtm, xpt  # noqa: E402,F401
+from submit.qc.validate.checks import adam, adam_bds, define, fda, sdtm, sdtm_consistency, xpt  # noqa: E402,F401
