@@ -105,8 +105,8 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
             for layer, folder in (("sdtm", sdtm_dir(study)), ("adam", adam_dir(study))):
                 if layer in defined and layers[layer].spec is not None:
                     result = layers[layer]
-                    write_define(result.spec, result.domains if layer == "sdtm" else result.datasets, staging / folder,
-                                 study)
+                    write_define(result.spec, result.submitted if layer == "sdtm" else result.datasets,
+                                 staging / folder, study)
 
         if defined:
             steps.append((f"write and check define.xml ({', '.join(SHOWN[layer] for layer in defined)})", define))

@@ -24,8 +24,14 @@ log = logging.getLogger("submit.sdtm")
 @dataclass(frozen=True)
 class SdtmResult:
     spec: Spec | None  # None: an SDTM package taken as given, without SDTM specs
-    domains: dict[str, pd.DataFrame]  # without the trace columns
+    domains: dict[str, pd.DataFrame]  # without the trace columns; empty ones too (ADaM derives from them)
     exceptions: pd.DataFrame
+    omitted: tuple[str, ...] = ()  # domains without records: no XPT, not in define.xml
+
+    @property
+    def submitted(self) -> dict[str, pd.DataFrame]:
+        """The domains in the package."""
+        return {name: df for name, df in self.domains.items() if name not in self.omitted}
 
 
 def xpt_meta(spec: Spec, dataset: str) -> XptDataset:
@@ -70,7 +76,13 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     exceptions.settle(traced.rename(columns={"RAW_DATASET": "raw_dataset", "RAW_ROW": "raw_row"}), sources)
     out = root / sdtm_dir(study)
     out.mkdir(parents=True, exist_ok=True)
+    # A domain with no records is not submitted (no XPT, no define.xml entry).
+    omitted = tuple(name for name, df in domains.items() if df.empty)
+    if omitted:
+        log.info("no records, not submitted: %s", ", ".join(omitted))
     for name, df in domains.items():
+        if name in omitted:
+            continue
         write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
     qc = root / "qc"
     qc.mkdir(parents=True, exist_ok=True)
@@ -79,4 +91,4 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     if traces:
         trace = pd.concat(traces, ignore_index=True)[["DOMAIN", "USUBJID", "SEQ", "RAW_DATASET", "RAW_ROW"]]
         trace.to_csv(qc / "sdtm_traceability.csv", index=False, lineterminator="\n")
-    return SdtmResult(spec=spec, domains=domains, exceptions=report)
+    return SdtmResult(spec=spec, domains=domains, exceptions=report, omitted=omitted)
