@@ -236,3 +236,19 @@ def test_reported_term_over_200_bytes_is_split_into_suppae(tmp_path, default_raw
     assert parent + " " + supp["QVAL"].item() == term
     define = (sdtm / "define.xml").read_text(encoding="utf-8")
     assert "WC.SUPPAE.AETERM1" in define and "WC.SUPPAE.AETERM2" not in define
+
+
+@pytest.mark.slow
+def test_validate_names_a_dataset_changed_after_the_build(tmp_path, earlier):
+    out, _ = earlier
+    package = tmp_path / "package"
+    shutil.copytree(out, package)
+    code, output = run("validate", package)
+    assert "manifest.json" not in output, output
+    xpt = package / SDTM_DIR / "ae.xpt"
+    data = bytearray(xpt.read_bytes())
+    data[-1] ^= 1  # one bit of the last record (padding or value): the size stays, the SHA-256 changes
+    xpt.write_bytes(bytes(data))
+    changed_code, changed = run("validate", package)
+    assert changed_code == 1
+    assert f"{xpt}: no longer matches manifest.json (SHA-256 differs)" in changed, changed
