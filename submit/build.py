@@ -90,7 +90,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                                        encoding, corrections=specs.folder / CORRECTIONS)
 
         def adam() -> None:
-            layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].domains, study, staging)
+            layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].all_domains, study, staging)
 
         if from_raw:
             steps.append(("simulate the raw extract (simulation.yaml)" if raw_dir is None else f"copy the raw extract {raw_dir}", get_raw))
@@ -109,7 +109,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
             for layer, folder in (("sdtm", sdtm_dir(study)), ("adam", adam_dir(study))):
                 if layer in defined and layers[layer].spec is not None:
                     result = layers[layer]
-                    write_define(result.spec, result.submitted if layer == "sdtm" else result.datasets,
+                    write_define(result.spec, result.domains if layer == "sdtm" else result.datasets,
                                  staging / folder, study)
 
         if defined:

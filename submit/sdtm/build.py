@@ -4,7 +4,7 @@ XPT v5 with the exceptions and traceability reports beside."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -24,14 +24,15 @@ log = logging.getLogger("submit.sdtm")
 @dataclass(frozen=True)
 class SdtmResult:
     spec: Spec | None  # None: an SDTM package taken as given, without SDTM specs
-    domains: dict[str, pd.DataFrame]  # without the trace columns; empty ones too (ADaM derives from them)
+    domains: dict[str, pd.DataFrame]  # the domains in the package, without the trace columns
     exceptions: pd.DataFrame
-    omitted: tuple[str, ...] = ()  # domains without records: no XPT, not in define.xml
+    # Domains without records: not submitted (no XPT, not in define.xml), yet ADaM derives from them
+    # (a study without adverse events has an ADAE without records).
+    empty: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
-    def submitted(self) -> dict[str, pd.DataFrame]:
-        """The domains in the package."""
-        return {name: df for name, df in self.domains.items() if name not in self.omitted}
+    def all_domains(self) -> dict[str, pd.DataFrame]:
+        return {**self.domains, **self.empty}
 
 
 def xpt_meta(spec: Spec, dataset: str) -> XptDataset:
@@ -77,12 +78,11 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     out = root / sdtm_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     # A domain with no records is not submitted (no XPT, no define.xml entry).
-    omitted = tuple(name for name, df in domains.items() if df.empty)
-    if omitted:
-        log.info("no records, not submitted: %s", ", ".join(omitted))
+    empty = {name: df for name, df in domains.items() if df.empty}
+    if empty:
+        log.info("no records, not submitted: %s", ", ".join(empty))
+    domains = {name: df for name, df in domains.items() if name not in empty}
     for name, df in domains.items():
-        if name in omitted:
-            continue
         write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
     qc = root / "qc"
     qc.mkdir(parents=True, exist_ok=True)
@@ -91,4 +91,4 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     if traces:
         trace = pd.concat(traces, ignore_index=True)[["DOMAIN", "USUBJID", "SEQ", "RAW_DATASET", "RAW_ROW"]]
         trace.to_csv(qc / "sdtm_traceability.csv", index=False, lineterminator="\n")
-    return SdtmResult(spec=spec, domains=domains, exceptions=report, omitted=omitted)
+    return SdtmResult(spec=spec, domains=domains, exceptions=report, empty=empty)
