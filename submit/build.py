@@ -76,9 +76,13 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                 shutil.copytree(raw_dir, staging / "raw")
 
         def check_raw() -> None:
-            raw["extract"] = read_raw(staging / "raw", specs.raw_schema, study)
+            # The user's files are read, not the staging copy, so that every problem names them.
+            raw["extract"] = read_raw(raw_dir if raw_dir is not None else staging / "raw", specs.raw_schema, study)
             (staging / "qc").mkdir(exist_ok=True)
             write_raw_inventory(raw["extract"], staging / "qc" / "raw_inventory.csv")
+            if not raw["extract"].transliterated.empty:
+                raw["extract"].transliterated.to_csv(staging / "qc" / "raw_transliteration.csv", index=False,
+                                                     lineterminator="\n")
 
         def sdtm() -> None:
             layers["sdtm"] = build_sdtm(specs.folder / "sdtm", raw["extract"].frames, study, staging,
@@ -89,7 +93,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                                        encoding, corrections=specs.folder / CORRECTIONS)
 
         def adam() -> None:
-            layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].domains, study, staging)
+            layers["adam"] = build_adam(specs.folder / "adam", layers["sdtm"].all_domains, study, staging)
 
         if from_raw:
             steps.append(("simulate the raw extract (simulation.yaml)" if raw_dir is None else f"copy the raw extract {raw_dir}", get_raw))

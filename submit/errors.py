@@ -14,11 +14,14 @@ class Problem:
     row: int | None = None  # 1-based data row (header excluded); None when not row-specific
     column: str | None = None
     key: str | None = None  # dotted key for configuration files
+    line: int | None = None  # 1-based line of a text file as an editor shows it (a CSV header is line 1)
 
     def __str__(self) -> str:
         where = [self.file]
         if self.key:
             where.append(f"key {self.key}")
+        if self.line is not None:
+            where.append(f"line {self.line}")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column:

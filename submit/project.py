@@ -3,7 +3,7 @@
 A study is a folder of specs (`specs/<study>/study.yaml` and the rest). Which folder a command
 uses: `--specs DIR`, else `$SUBMIT_SPECS`, else `./study.yaml` when the current folder is a study
 folder, else the `default` named in `specs/studies.yaml` of the current folder or of the
-repository this package runs from.
+repository this package runs from (or, installed from a wheel, of the specs it ships).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import yaml
 from submit.config import StudyConfig, load_study_config
 from submit.errors import InputError, Problem
 from submit.raw.schema import RawSchema, load_raw_schema
+from submit.shipped import shipped_path
 
-REPO_SPECS = Path(__file__).resolve().parent.parent / "specs"
+REPO_SPECS = shipped_path("specs")
 STUDIES_FILE = "studies.yaml"
 
 

@@ -74,7 +74,7 @@ def test_build_with_bad_raw_exits_2_names_the_problem_and_keeps_the_previous_pac
     before = (built / "manifest.json").read_bytes()
     result = run("build", "--raw", bad, "--out", built)
     assert result.exit_code == 2
-    assert "ae.csv" in result.output and "row 3" in result.output and "AESTDT" in result.output
+    assert "ae.csv" in result.output and "line 4" in result.output and "AESTDT" in result.output
     assert "2011-02-30" in result.output
     assert (built / "manifest.json").read_bytes() == before
     assert not list(built.glob(".build-*"))

@@ -246,14 +246,18 @@ def test_values_outside_codelists_fail_unless_the_codelist_is_extensible(small_s
     assert any("VS.VSORRESU: values not in codelist CL.UNIT: 'in'" in str(n) for n in found.notes)
 
 
-def test_a_where_clause_value_absent_from_the_data_fails(small_spec, study, tmp_path):
+def test_a_where_clause_selecting_nothing_is_left_out_but_a_listed_value_absent_fails(small_spec, study, tmp_path):
+    # Without WEIGHT records the value-level entry of WC.VS.WEIGHT describes nothing and is left out
+    # of define.xml (a study without deaths has no DD record of its death test); a where clause
+    # listing WEIGHT among values that do occur still names a value the data lack.
     frames = small_frames()
     frames["VS"] = frames["VS"][frames["VS"]["VSTESTCD"] == "HEIGHT"].reset_index(drop=True)
     with pytest.raises(DataCheckError) as exc:
         write_small(tmp_path, small_spec, frames, study)
     text = messages(exc)
-    assert "where clause WC.VS.WEIGHT: no VS record has VSTESTCD = 'WEIGHT'" in text
-    assert "where clause WC.VS.WEIGHT: selects no record of VS" in text
+    assert "WC.VS.WEIGHT" not in text
+    assert "where clause WC.VS.HTWT: no VS record has VSTESTCD = 'WEIGHT'" in text
+    assert 'WhereClauseDef OID="WC.VS.WEIGHT"' not in (tmp_path / "define.xml").read_text(encoding="utf-8")
 
 
 def test_value_level_numbers_must_be_numbers_and_fit(small_spec, study, tmp_path):

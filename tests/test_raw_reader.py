@@ -130,7 +130,10 @@ def only_problem(folder, schema, study):
 
 
 def where(problem):
-    return Path(problem.file).name, problem.row, problem.column
+    """(file name, data row, column): a CSV problem names its file line, and these fixtures hold one
+    record per line after the header, so data row r is line r + 1."""
+    row = problem.line - 1 if problem.line is not None else problem.row
+    return Path(problem.file).name, row, problem.column
 
 
 # --- the good extract -----------------------------------------------------------------------------
@@ -315,7 +318,7 @@ def test_duplicate_key_reports_every_row(tmp_path, schema, study):
     folder = extract(tmp_path / "raw", vis={(3, "SUBJID"): "101-001", (3, "VISNUM"): "01"})
     problems = problems_of(folder, schema, study)
     assert [where(p) for p in problems] == [("vis.csv", 1, "SUBJID, VISNUM"), ("vis.csv", 3, "SUBJID, VISNUM")]
-    assert {p.message for p in problems} == {"duplicate key SUBJID=101-001, VISNUM=1 (rows 1, 3)"}
+    assert {p.message for p in problems} == {"duplicate key SUBJID=101-001, VISNUM=1 (lines 2, 4)"}
 
 
 def test_orphan_subject(tmp_path, schema, study):

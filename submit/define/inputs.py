@@ -10,9 +10,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from submit.errors import InputError, Problem
+from submit.shipped import shipped_path
 from submit.spec.model import Document
 
-DEFAULT_INPUTS = Path(__file__).resolve().parents[2] / "define" / "define.yaml"
+DEFAULT_INPUTS = shipped_path("define") / "define.yaml"
 
 
 class _Frozen(BaseModel):

@@ -14,6 +14,7 @@ from submit.config import StudyConfig
 from submit.define.consistency import check_consistency
 from submit.define.html import write_define_html, write_stylesheet
 from submit.define.inputs import DefineInputs, load_define_inputs
+from submit.define.prune import described_part
 from submit.define.schema import schema_errors
 from submit.define.xml import build_define, define_bytes
 from submit.errors import DataCheckError, Problem
@@ -36,7 +37,7 @@ def write_define(spec: Spec, datasets: Mapping[str, pd.DataFrame], folder: Path,
     document hrefs the caller writes after the define (the reviewer's guide): left unchecked here."""
     folder = Path(folder)
     inputs = inputs or load_define_inputs()
-    tree, problems = build_define(spec, datasets, study, inputs)
+    tree, problems = build_define(described_part(spec, datasets), datasets, study, inputs)
     path = folder / DEFINE_XML
     (folder / DEFINE_HTML).unlink(missing_ok=True)  # a rendering of an earlier define must not outlive it
     path.write_bytes(define_bytes(tree, inputs.stylesheet))

@@ -6,12 +6,17 @@ reader checks it. Loading reports every problem of every file at once.
 Dataset keys: `dataset` (the file name, lower case), `label`, `description`, `keys` (columns
 unique together), `subject_master: true` on exactly one dataset (every subject of the others must
 be in it), `subject` (the subject-id column, e.g. PATNUM; default SUBJID; a required text
-column), `yearcutoff` (default for the dataset's two-digit-year columns, see below), `columns`.
+column), `yearcutoff` (default for the dataset's two-digit-year columns, see below),
+`encoding` (of a CSV or XPT file, a Python codec name; default UTF-8; a SAS7BDAT file declares its
+own), `transliterate: true` (typographic characters such as curly quotes, dashes and accented
+letters are mapped to ASCII, each change reported in qc/raw_transliteration.csv; without it any
+non-ASCII text is an error, XPT v5 holding ASCII only), `columns`.
 
 Column keys: `name`, `type` (text, integer, float, date, partial_date, time), `required`,
 `label`, `description`; for text `allowed` (a list), `allowed_from` (a path into study.yaml
 lists, e.g. `sites.id`, `cohorts.code`), `pattern` (a regular expression the whole value
-matches); for numbers `min`, `max`; for dates and times `format` as the EDC exports them
+matches), `long_text: true` (values may exceed the 200 bytes of an XPT v5 value: the SDTM mapping
+splits them into SUPP-- per SDTMIG 4.5.3.2; any other text over 200 bytes is an error at read); for numbers `min`, `max`; for dates and times `format` as the EDC exports them
 (submit/raw/dates.py: date default YYYY-MM-DD, also e.g. DD-MMM-YYYY, DD-MMM-YY, MM/DD/YYYY,
 DDMMMYYYY; time default HH:MM, also H:MM, HH:MM:SS, H:MM:SS) and, for a two-digit year (YY),
 `yearcutoff`: the first year of the 100-year window the years are read in (as SAS's YEARCUTOFF=).
@@ -26,6 +31,7 @@ reader logs the window it used). Example:
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +49,9 @@ _DATASET = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _STUDY_PATH = re.compile(r"^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+$")  # a list block of study.yaml and a field
 _YEARS = (1000, 9900)  # a yearcutoff is a four-digit year
 _COLUMN_KEYS = {"name", "type", "required", "label", "allowed", "allowed_from", "pattern", "min", "max", "description",
-                "format", "yearcutoff"}
-_DATASET_KEYS = {"dataset", "label", "description", "keys", "subject_master", "subject", "yearcutoff", "columns"}
+                "format", "yearcutoff", "long_text"}
+_DATASET_KEYS = {"dataset", "label", "description", "keys", "subject_master", "subject", "yearcutoff", "columns", "encoding",
+                 "transliterate"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class RawColumn:
     description: str = ""
     format: str | None = None  # dates and times: as exported (the default when not declared)
     yearcutoff: int | None = None  # two-digit years: first year of their 100-year window
+    long_text: bool = False  # text over 200 bytes allowed: its SDTM target is split into SUPP--
 
     @property
     def is_date(self) -> bool:
@@ -77,6 +85,8 @@ class RawDataset:
     subject_master: bool = False
     source: str = ""
     subject: str = DEFAULT_SUBJECT  # the column naming the subject
+    encoding: str | None = None  # of a CSV or XPT file (None: UTF-8; a SAS7BDAT file's own)
+    transliterate: bool = False  # typographic characters to ASCII, each change reported
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -176,7 +186,9 @@ def _column(raw: dict, file: str, text: str, problems: list[Problem], yearcutoff
     for bound in ("min", "max"):
         if raw.get(bound) is not None and (not numeric or not isinstance(raw[bound], (int, float))):
             problems.append(Problem(message=f"{bound} needs a number on an integer or float column", **where))
-    for prop in ("pattern", "allowed", "allowed_from"):
+    if raw.get("long_text") is not None and not isinstance(raw["long_text"], bool):
+        problems.append(Problem(message="long_text must be true or false", **where))
+    for prop in ("pattern", "allowed", "allowed_from", "long_text"):
         if raw.get(prop) is not None and raw.get("type") != "text":
             problems.append(Problem(message=f"{prop} applies to text columns only", **where))
     if len(problems) > bad:
@@ -190,6 +202,7 @@ def _column(raw: dict, file: str, text: str, problems: list[Problem], yearcutoff
         allowed_from=raw.get("allowed_from"), pattern=raw.get("pattern"),
         min=raw.get("min"), max=raw.get("max"), description=raw.get("description", ""),
         format=raw.get("format") or default_format, yearcutoff=raw.get("yearcutoff", yearcutoff),
+        long_text=bool(raw.get("long_text", False)),
     )
 
 
@@ -219,6 +232,15 @@ def _dataset(path: Path, problems: list[Problem]) -> RawDataset | None:
     yearcutoff = raw.get("yearcutoff")
     if yearcutoff is not None and not _is_year(yearcutoff):
         problems.append(Problem(file, f"yearcutoff must be a year ({_YEARS[0]}-{_YEARS[1]})", key="yearcutoff"))
+    encoding = raw.get("encoding")
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(str(encoding)).name
+        except LookupError:
+            problems.append(Problem(file, f"encoding {encoding!r} is not a codec name (e.g. utf-8, cp1252, latin-1)",
+                                    key="encoding"))
+    if not isinstance(raw.get("transliterate", False), bool):
+        problems.append(Problem(file, "transliterate must be true or false", key="transliterate"))
     columns = [_column(c, file, text, problems, yearcutoff) for c in raw.get("columns") or []]
     names = [c.name for c in columns if c]
     for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -242,6 +264,7 @@ def _dataset(path: Path, problems: list[Problem]) -> RawDataset | None:
         name=name, label=raw["label"], description=" ".join(str(raw.get("description", "")).split()),
         keys=tuple(raw["keys"]), columns=tuple(columns),
         subject_master=bool(raw.get("subject_master", False)), source=file, subject=subject,
+        encoding=encoding, transliterate=bool(raw.get("transliterate", False)),
     )
 
 

@@ -4,7 +4,7 @@ XPT v5 with the exceptions and traceability reports beside."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -24,8 +24,15 @@ log = logging.getLogger("submit.sdtm")
 @dataclass(frozen=True)
 class SdtmResult:
     spec: Spec | None  # None: an SDTM package taken as given, without SDTM specs
-    domains: dict[str, pd.DataFrame]  # without the trace columns
+    domains: dict[str, pd.DataFrame]  # the domains in the package, without the trace columns
     exceptions: pd.DataFrame
+    # Domains without records: not submitted (no XPT, not in define.xml), yet ADaM derives from them
+    # (a study without adverse events has an ADAE without records).
+    empty: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def all_domains(self) -> dict[str, pd.DataFrame]:
+        return {**self.domains, **self.empty}
 
 
 def xpt_meta(spec: Spec, dataset: str) -> XptDataset:
@@ -70,6 +77,11 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     exceptions.settle(traced.rename(columns={"RAW_DATASET": "raw_dataset", "RAW_ROW": "raw_row"}), sources)
     out = root / sdtm_dir(study)
     out.mkdir(parents=True, exist_ok=True)
+    # A domain with no records is not submitted (no XPT, no define.xml entry).
+    empty = {name: df for name, df in domains.items() if df.empty}
+    if empty:
+        log.info("no records, not submitted: %s", ", ".join(empty))
+    domains = {name: df for name, df in domains.items() if name not in empty}
     for name, df in domains.items():
         write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
     qc = root / "qc"
@@ -79,4 +91,4 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     if traces:
         trace = pd.concat(traces, ignore_index=True)[["DOMAIN", "USUBJID", "SEQ", "RAW_DATASET", "RAW_ROW"]]
         trace.to_csv(qc / "sdtm_traceability.csv", index=False, lineterminator="\n")
-    return SdtmResult(spec=spec, domains=domains, exceptions=report)
+    return SdtmResult(spec=spec, domains=domains, exceptions=report, empty=empty)

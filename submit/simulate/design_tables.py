@@ -27,6 +27,7 @@ import pandas as pd
 
 from submit.config import StudyConfig, load_study_config
 from submit.errors import InputError, Problem
+from submit.shipped import shipped_path
 
 SCREEN, REST, FOLLOW = "SCRN", "TFI", "FU"
 CORE, RETREAT = "CORE", "RETREATMENT"  # raw infusion PHASE values
@@ -209,7 +210,7 @@ def write_design_tables(specs: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m submit.simulate.design_tables", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--specs", type=Path, default=Path(__file__).resolve().parents[2] / "specs" / "mt103-206")
+    parser.add_argument("--specs", type=Path, default=shipped_path("specs") / "mt103-206")
     args = parser.parse_args(argv)
     for path in write_design_tables(args.specs):
         print(path)

@@ -43,9 +43,13 @@ def export_command(specs: Specs, xlsx: Path, standard: str) -> None:
 @spec.command("import")
 @click.argument("xlsx", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_standard_option
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the spec CSVs into this folder instead of the study's sdtm/ or adam/.")
 @click.pass_obj
-def import_command(specs: Specs, xlsx: Path, standard: str) -> None:
-    """Replace the spec's CSVs by the content of a workbook, once it is valid (all files or none)."""
+def import_command(specs: Specs, xlsx: Path, standard: str, out: Path | None) -> None:
+    """Replace the spec's CSVs by the content of a workbook, once it is valid (all files or none).
+    A study spec in parts (parts/<any>/<Sheet>.csv) gets every row in its main files, the parts
+    removed: the workbook exported from it holds them all."""
     from submit.spec.store import write_spec  # noqa: PLC0415
     from submit.spec.workbook import import_xlsx  # noqa: PLC0415
 
@@ -54,6 +58,6 @@ def import_command(specs: Specs, xlsx: Path, standard: str) -> None:
         raise InputError(f"{xlsx} is not a {standard} spec", [Problem(
             f"{xlsx}[Study]", f"StandardName is {spec_.study.standard!r}; use --standard to pick the folder",
             column="Value")])
-    folder = specs.folder / standard
-    write_spec(spec_, folder)
+    folder = out or specs.folder / standard
+    write_spec(spec_, folder, merge_parts=out is None)
     log.info("wrote the spec of %s into %s", xlsx, folder)

@@ -389,12 +389,15 @@ def spec_rows(spec: Spec) -> dict[str, list[list[str]]]:
     }
 
 
-def write_spec(spec: Spec, folder: str | Path) -> None:
+def write_spec(spec: Spec, folder: str | Path, *, merge_parts: bool = False) -> None:
     """Every sheet's CSV into `folder` (created if need be; other files there are left alone). The
     CSVs are written to a temporary folder beside it first and then moved in, so a failure leaves
-    the previous files as they were."""
+    the previous files as they were. A folder in parts is refused, unless `merge_parts`: then the
+    main files get every row (the spec is whole, e.g. a workbook of the whole folder) and the
+    parts' CSVs are removed once they are written."""
     folder = Path(folder)
-    if list(folder.glob(f"{PARTS}/*/*.csv")):
+    parts = sorted(folder.glob(f"{PARTS}/*/*.csv"))
+    if parts and not merge_parts:
         raise InputError(f"Spec {folder} comes in parts", [Problem(str(folder / PARTS), "writing would duplicate "
                          "the rows of the parts; merge them into the main files or write to another folder")])
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -408,5 +411,11 @@ def write_spec(spec: Spec, folder: str | Path) -> None:
         folder.mkdir(exist_ok=True)
         for path in sorted(tmp.iterdir()):
             os.replace(path, folder / path.name)
+        for path in parts:  # their rows are in the main files now
+            path.unlink()
+        if parts:
+            log.info("%s: the rows of %d part file(s) are now in the main files; %s/ removed",
+                     folder, len(parts), PARTS)
+            shutil.rmtree(folder / PARTS, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -163,12 +163,27 @@ class _Builder:
         if under is not None:
             prefix = under + LEVEL_PATH_SEPARATOR
             found = [lv for lv in found if lv.startswith(prefix)]
-        elif not found:
+        elif not found and not self._analysed(variable):
+            # A variable the analysis names has no levels when its dataset has no records (a study
+            # without adverse events): its block prints no rows. Any other is a shell error.
             self.problem(f"variable {variable} is not in the ARD", key)
         ordered = self._sorted(block, variable, found, key)
         shown = (lv.split(LEVEL_PATH_SEPARATOR, 1)[1] if under is not None else lv for lv in ordered)
         return [(lv, self.text(block.level_label, f"{key}.level_label", level=text))
                 for lv, text in zip(ordered, shown)]
+
+    def _analysed(self, variable: str) -> bool:
+        """Whether the shell's analysis parameters name `variable` (e.g. in an events hierarchy)."""
+        def names(value) -> set[str]:
+            if isinstance(value, str):
+                return {value}
+            if isinstance(value, dict):
+                return {n for v in value.values() for n in names(v)}
+            if isinstance(value, (list, tuple)):
+                return {n for v in value for n in names(v)}
+            return set()
+        analysis = self.shell.analysis
+        return analysis is not None and variable in names(analysis.params)
 
     def _sorted(self, block: RowBlock, variable: str, levels: list[str], key: str) -> list[str]:
         if block.sort == "ard":

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from submit import __version__
 from submit.errors import InputError, Problem
+from submit.shipped import shipped_path
 
-REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+REPO_TEMPLATES = shipped_path("templates")
 DEFAULT_LAYOUT = REPO_TEMPLATES / "tlf" / "layout.yaml"
 
 

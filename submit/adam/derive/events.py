@@ -130,6 +130,7 @@ def derive_vars_dose_at(df: pd.DataFrame, ctx, date: str, dose: str = "DOSEON", 
     left = pd.DataFrame({"_row": np.arange(len(df)), "USUBJID": df["USUBJID"].to_numpy(),
                          "_day": onset.dt.normalize().astype("datetime64[ns]").to_numpy()})
     left = left.dropna(subset=["_day"]).sort_values("_day", kind="stable")
+    left["USUBJID"] = left["USUBJID"].astype(seg["USUBJID"].dtype)  # an empty frame's keys have no text dtype
     hit = pd.merge_asof(left, seg[["USUBJID", "_day", "DOSE", "DOSEU", "CYCLEN", "PHASE"]], on="_day", by="USUBJID",
                         direction="backward")
     out = df.copy()

@@ -9,6 +9,7 @@ import click
 
 from submit.errors import InputError
 from submit.project import Specs
+from submit.qc.validate.manifest import MANIFEST, manifest_problems
 
 log = logging.getLogger("submit.qc.validate")
 
@@ -37,4 +38,9 @@ def validate(ctx: click.Context, root: Path, xlsx: Path | None, json_path: Path 
         write_xlsx(report, xlsx, build_date)
     if json_path:
         write_json(report, json_path, build_date)
-    ctx.exit(1 if report.has_errors else 0)
+    changed = manifest_problems(root)
+    if changed:
+        click.echo(f"error: {len(changed)} file(s) differ from {MANIFEST}", err=True)
+        for problem in changed:
+            click.echo(f"  {problem}", err=True)
+    ctx.exit(1 if report.has_errors or changed else 0)

@@ -43,7 +43,7 @@ class XptFolder:
         have = self._read.get(name)
         missing = [c for c in columns if have is None or c not in have.columns]
         if missing:
-            new = _normalized(pyreadstat.read_xport(str(self.paths[name]), usecols=missing)[0])
+            new = _normalized(*pyreadstat.read_xport(str(self.paths[name]), usecols=missing))
             have = new if have is None else pd.concat([have, new], axis=1)
             self._read[name] = have
         return have[columns]
@@ -107,10 +107,20 @@ def read_adam(folder: Path) -> dict[str, pd.DataFrame]:
     return {name: xpts.read(name, xpts.columns(name)) for name in sorted(xpts.names())}
 
 
-def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
+def _normalized(frame: pd.DataFrame, meta=None) -> pd.DataFrame:
+    """Dates as datetime64, character missing values as "". With the XPT's metadata the types come
+    from it, so a column without values keeps them (pyreadstat reads it as object): a study
+    without deaths has DTHDT missing throughout, a dataset without records has no values at all."""
+    kinds = meta.readstat_variable_types if meta is not None else {}
+    formats = meta.original_variable_types if meta is not None else {}
     out = {}
     for name, values in frame.items():
-        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date":
+        if kinds.get(name) == "double" and values.dtype == object and values.isna().all():
+            values = (pd.Series(pd.NaT, index=frame.index, dtype="datetime64[s]")
+                      if "DATE" in str(formats.get(name, "")).upper() else values.astype("float64"))
+        elif frame.empty and kinds.get(name) == "string":
+            values = values.astype("str")
+        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date":
             values = pd.to_datetime(values)  # pyreadstat gives datetime.date objects for SAS dates
         elif pd.api.types.is_string_dtype(values) and not pd.api.types.is_datetime64_any_dtype(values):
             values = values.fillna("")
