@@ -55,13 +55,13 @@ def write_pdf_bundle(entries: Sequence[BundleEntry], path: Path, title: str, bui
         if pdfs is None:
             return None
         writer = PdfWriter()
-        root = writer.add_outline_item(title, 0)
+        root = writer.add_outline_item(title=title, page_number=0)
         counts = []
         for entry, pdf in zip(entries, pdfs):
             start = len(writer.pages)
             writer.append(PdfReader(pdf), import_outline=False)
             counts.append(len(writer.pages) - start)
-            writer.add_outline_item(entry.title, start, parent=root)
+            writer.add_outline_item(title=entry.title, page_number=start, parent=root)
             writer.set_page_label(start, len(writer.pages) - 1, style="/D", prefix=f"{entry.id}-", start=1)
         stamp = f"D:{build_date:%Y%m%d}000000Z"
         writer.add_metadata({"/Title": title, "/Creator": f"submit {__version__}", "/Producer": f"submit {__version__}",
