@@ -80,10 +80,11 @@ def write_rtf(output: RenderedOutput, path: Path, layout: Layout, context: TlfCo
     trailer = _trailer(output, font)
     if output.table is not None:
         titles = _title_paragraphs(output, font, in_table=True)
-        for k, page in enumerate(paged.pages):
+        bodies = _bodies(paged.pages, paged.widths, font, geometry.char_twips)
+        for k, (page, body) in enumerate(zip(paged.pages, bodies)):
             if k:
                 parts.append(_PAGE_BREAK)
-            parts.append(_table(page, paged.widths, titles, font, geometry.char_twips))
+            parts.append(_table(page, paged.widths, titles, font) + body)
             parts.append(trailer)
     else:
         titles = _title_paragraphs(output, font, in_table=False)[:-1]
@@ -152,9 +153,9 @@ def _title_paragraphs(output: RenderedOutput, font: str, in_table: bool) -> list
     return [f"\\pard\\plain{intbl}\\qc\\keepn{font}\\b {text}" for text in texts]
 
 
-def _table(table: Table, widths: Sequence[int], titles: list[str], font: str, char_twips: float) -> str:
-    """One page: a title row across the table, the column header rows, the body. Title and column
-    header rows are header rows (\\trhdr); no row breaks across pages (\\trkeep)."""
+def _table(table: Table, widths: Sequence[int], titles: list[str], font: str) -> str:
+    """The head of one page's table: a title row across the table and the column header rows,
+    all header rows (\\trhdr); no row breaks across pages (\\trkeep)."""
     edges = np.cumsum(widths).tolist()
     out = [f"\\trowd{_ROW_PROPS}\\trhdr\\clvertalt\\cellx{edges[-1]}\n" + "\\par\n".join(titles) + "\\cell\\row\n"]
     last = len(table.header) - 1
@@ -167,36 +168,48 @@ def _table(table: Table, widths: Sequence[int], titles: list[str], font: str, ch
             cells.append(f"\\pard\\plain\\intbl{align}{font} {escape(cell.text)}\\cell")
             col += cell.span
         out.append(f"\\trowd{_ROW_PROPS}\\trhdr" + "".join(defs) + "\n" + "".join(cells) + "\\row\n")
-    out.append(_body(table, edges, font, char_twips))
     return "".join(out)
 
 
-def _body(table: Table, edges: Sequence[int], font: str, char_twips: float) -> str:
-    """The body rows, per column over all rows at once; the last row carries the table's bottom
-    rule. Indentation of the first column and the decimal alignment room of centred cells
-    (table.pad_left / pad_right, characters) are \\li / \\ri in twips, as in the DOCX."""
-    if table.body.empty:
-        return ""
-    index = table.body.index
-    cellx = "".join(f"\\clvertalt\\cellx{e}" for e in edges)
-    rows = pd.Series(f"\\trowd{_ROW_PROPS}{cellx}\n", index=index, dtype=object)
-    rows.iloc[-1] = f"\\trowd{_ROW_PROPS}" + "".join(f"\\clbrdrb{RULE}\\clvertalt\\cellx{e}" for e in edges) + "\n"
-    padded = table.pad_left is not None and table.pad_right is not None
-    for j, name in enumerate(table.body.columns):
+def _bodies(pages: Sequence[Table], widths: Sequence[int], font: str, char_twips: float) -> list[str]:
+    """The body rows of every page, built per column over the rows of all pages at once (pandas
+    costs the same for a page of twenty rows as for thousands); each page's last row carries the
+    table's bottom rule. Indentation of the first column and the decimal alignment room of
+    centred cells (table.pad_left / pad_right, characters) are \\li / \\ri in twips, as in the DOCX."""
+    edges = np.cumsum(widths).tolist()
+    lengths = [len(page.body) for page in pages]
+    if not sum(lengths):
+        return ["" for _ in pages]
+    first = pages[0]
+    body = pd.concat([page.body for page in pages], ignore_index=True)
+    indent = np.concatenate([page.indent for page in pages])
+    padded = all(p.pad_left is not None and p.pad_right is not None for p in pages)
+    pad_left = np.concatenate([p.pad_left for p in pages]) if padded else None
+    pad_right = np.concatenate([p.pad_right for p in pages]) if padded else None
+    plain = f"\\trowd{_ROW_PROPS}" + "".join(f"\\clvertalt\\cellx{e}" for e in edges) + "\n"
+    ruled = f"\\trowd{_ROW_PROPS}" + "".join(f"\\clbrdrb{RULE}\\clvertalt\\cellx{e}" for e in edges) + "\n"
+    cells = pd.Series("", index=body.index, dtype=object)
+    for j, name in enumerate(body.columns):
         if j == 0:
-            indent = np.round(table.indent * 2 * char_twips).astype(int).astype(str)
-            para = pd.Series(np.char.add("\\pard\\plain\\intbl\\ql\\li", indent), index=index, dtype=object) + font + " "
-        elif table.align[j] == "left":
+            steps = np.round(indent * 2 * char_twips).astype(int).astype(str)
+            para = pd.Series(np.char.add("\\pard\\plain\\intbl\\ql\\li", steps), index=body.index, dtype=object) + font + " "
+        elif first.align[j] == "left":
             para = "\\pard\\plain\\intbl\\ql" + font + " "
         elif padded:
-            left = np.round(table.pad_left[:, j] * char_twips).astype(int).astype(str)
-            right = np.round(table.pad_right[:, j] * char_twips).astype(int).astype(str)
+            left = np.round(pad_left[:, j] * char_twips).astype(int).astype(str)
+            right = np.round(pad_right[:, j] * char_twips).astype(int).astype(str)
             para = (pd.Series(np.char.add(np.char.add("\\pard\\plain\\intbl\\qc\\li", left), np.char.add("\\ri", right)),
-                              index=index, dtype=object) + font + " ")
+                              index=body.index, dtype=object) + font + " ")
         else:
             para = "\\pard\\plain\\intbl\\qc" + font + " "
-        rows = rows + para + escape_column(table.body[name]) + "\\cell"
-    return "".join((rows + "\\row\n").tolist())
+        cells = cells + para + escape_column(body[name]) + "\\cell"
+    rows = (cells + "\\row\n").tolist()
+    out, start = [], 0
+    for n in lengths:
+        page_rows = rows[start:start + n]
+        out.append("".join(plain + r for r in page_rows[:-1]) + (ruled + page_rows[-1] if n else ""))
+        start += n
+    return out
 
 
 def _trailer(output: RenderedOutput, font: str) -> str:
