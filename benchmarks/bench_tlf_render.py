@@ -20,6 +20,8 @@ import pandas as pd
 from submit.config import load_study_config
 from submit.tlf import (LEVEL_PATH_SEPARATOR, KmCurve, ListingShell, TableShell, TlfContext, expected_stats,
                         load_layout, load_shells, render_listing, write_docx, write_tlf_package)
+from submit.tlf.paged import page_output
+from submit.tlf.rtf_writer import write_rtf
 from submit.tlf.package import render_output
 
 REPO = Path(__file__).resolve().parents[1]
@@ -133,11 +135,16 @@ def main() -> None:
             render_listing(listing, frame, context)
             middle = time.perf_counter()
             output = render_output(listing, frame, context, layout, Path(tmp))
-            write_docx([output], Path(tmp) / "listing.docx", layout, context, title="bench")
+            paged = page_output(output, layout)
+            paginated = time.perf_counter()
+            write_docx([output], Path(tmp) / "listing.docx", layout, context, title="bench", paged=[paged])
+            docx_done = time.perf_counter()
+            write_rtf(output, Path(tmp) / "listing.rtf", layout, context, title="bench", paged=paged)
             end = time.perf_counter()
             size = (Path(tmp) / "listing.docx").stat().st_size / 1e6
             print(f"listing {rows:>6} rows x {len(listing.columns)} columns: table model {middle - start:.2f} s, "
-                  f"model + DOCX {end - middle:.2f} s, {size:.1f} MB")
+                  f"model + pages {paginated - middle:.2f} s, DOCX {docx_done - paginated:.2f} s ({size:.1f} MB), "
+                  f"RTF {end - docx_done:.2f} s ({(Path(tmp) / 'listing.rtf').stat().st_size / 1e6:.1f} MB)")
         soc_pt = next(s for s in shells if s.id == "14.3.1.2")
         ard = synthetic_ard(soc_pt, rng, n_soc=25, n_pt=12)
         start = time.perf_counter()

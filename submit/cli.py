@@ -118,14 +118,20 @@ def build(specs: Specs, raw_dir: Path | None, sdtm_dir: Path | None, encoding: s
 @click.option("--adam", "adam_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of the ADaM XPTs. Default: outputs/m5/datasets/<study>/analysis/adam/datasets.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/tlf"),
-              show_default=True, help="Folder for the DOCX files, ard/, figures/ and the index.")
+              show_default=True, help="Folder for the documents, ard/, figures/ and the index.")
+@click.option("--format", "formats", default=None, metavar="LIST",
+              help="Comma-separated: docx, rtf (a document per output), pdf (tlf_all.pdf, bookmarked; needs "
+                   "LibreOffice). Default: formats of the study's tlf/settings.yaml, else docx,rtf.")
 @click.pass_obj
-def tlf(specs: Specs, adam_dir: Path | None, out_dir: Path) -> None:
+def tlf(specs: Specs, adam_dir: Path | None, out_dir: Path, formats: str | None) -> None:
     """Tables, listings and figures of every shell (specs/tlf) from the ADaM datasets."""
     from submit.project import adam_dir as package_adam_dir  # noqa: PLC0415
     from submit.tlf.build import replace_tlf  # noqa: PLC0415
+    from submit.tlf.settings import parse_formats  # noqa: PLC0415
 
-    index = replace_tlf(adam_dir or Path("outputs") / package_adam_dir(specs.study), out_dir, specs.study, specs.folder / "tlf")
+    chosen = parse_formats(formats) if formats is not None else None
+    index = replace_tlf(adam_dir or Path("outputs") / package_adam_dir(specs.study), out_dir, specs.study,
+                        specs.folder / "tlf", chosen)
     result(f"wrote {len(index)} outputs to {out_dir}")
 
 

@@ -418,11 +418,11 @@ def test_every_study_shell_renders_into_the_package(tmp_path, context, layout):
     rng = np.random.default_rng(3)
     results = {s.id: synthetic_result(s, rng) for s in shells}
     index = write_tlf_package(shells, results, tmp_path / "tlf", context, layout)
-    assert list(index.columns) == ["id", "kind", "title", "file", "ard", "population", "datasets"]
+    assert list(index.columns) == ["id", "kind", "title", "file", "rtf", "pdf_pages", "ard", "population", "datasets"]
     assert index["id"].tolist() == sorted(index["id"], key=lambda i: tuple(int(p) for p in i.split(".")))
     on_disk = pd.read_csv(tmp_path / "tlf" / "tlf_index.csv", dtype=str)
     assert on_disk.loc[on_disk["id"] == "14.1.3", "title"].item() == "Exposure to Blinatumomab"
-    for file in index["file"]:
+    for file in [*index["file"], *index["rtf"]]:
         assert (tmp_path / "tlf" / file).is_file()
     assert sorted(p.name for p in (tmp_path / "tlf" / "ard").glob("*.csv")) == sorted(f"{i}.csv" for i in index["id"])
     assert (index["ard"] == "ard/" + index["id"] + ".csv").all()

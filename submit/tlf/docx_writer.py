@@ -18,7 +18,6 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +30,14 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Pt, RGBColor
 
 from submit import __version__
-from submit.tlf import pages as paging
 from submit.tlf import wordml
 from submit.tlf.model import RenderedOutput
+from submit.tlf.paged import CHAR_WIDTH_EM, FOOTNOTE_SPACE_PT, Geometry, PagedOutput, page_output
 from submit.tlf.text import Font, Layout, Page, TlfContext, render_text
 
 # Between two pages: a page break in a paragraph of no visible height.
 _PAGE_BREAK = ('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
                '</w:pPr><w:r><w:br w:type="page"/></w:r></w:p>')
-CHAR_WIDTH_EM = 0.6  # Courier New; indentation steps are whole characters
-FOOTNOTE_SPACE_PT = 6  # space above the footnotes (w:spacing before=120)
 TOC_INDENT_CHARS = 18  # "Listing 16.2.7.2" and a space: where the title lines of a contents entry start
 TOC_PAGE_CHARS = 6  # room kept at the right of an entry for the dot leader and the page number
 APP_XML = ("<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
@@ -48,37 +45,16 @@ APP_XML = ("<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
            f"<Application>submit {__version__}</Application></Properties>")
 
 
-@dataclass(frozen=True)
-class _Geometry:
-    """The text area of a page in the units pagination counts in."""
-
-    text_width: int  # twips
-    char_twips: float
-    line_chars: int  # characters of a full-width line
-    line_pt: float
-    height_pt: float  # text height less the page break paragraph and the safety room
-
-    @classmethod
-    def of(cls, layout: Layout) -> _Geometry:
-        char_twips = layout.font.size_pt * CHAR_WIDTH_EM * 20
-        text_width = round(layout.page.text_width_in * wordml.TWIPS_PER_INCH)
-        line = paging.line_pt(layout.font.size_pt)
-        return cls(text_width, char_twips, int(text_width // char_twips), line,
-                   layout.page.text_height_in * 72 - 1 - paging.SAFETY_LINES * line)
-
-    def lines(self, texts: Sequence[str], width: int | None = None) -> int:
-        return int(paging.wrapped_lines(list(texts), width or self.line_chars).sum()) if texts else 0
-
-
 def write_docx(outputs: Sequence[RenderedOutput], path: Path, layout: Layout, context: TlfContext, *,
-               title: str, toc: bool = False) -> list[int]:
+               title: str, toc: bool = False, paged: Sequence[PagedOutput] | None = None) -> list[int]:
     """Write `outputs` (each a section of its own pages, in order) to `path`; `toc` puts a table of
-    contents first. Returns the number of pages of each output."""
+    contents first; `paged` are their pages when already decided (paged.page_output). Returns the
+    number of pages of each output."""
     doc = Document()
     section = doc.sections[0]
     _page_setup(section, layout.page)
     _add_styles(doc, layout.font)
-    geometry = _Geometry.of(layout)
+    geometry = Geometry.of(layout)
     header_lines = [tuple(render_text(text, context, "layout header") for text in (line.left, line.right))
                     for line in layout.header]
     body = doc.element.body
@@ -86,8 +62,8 @@ def write_docx(outputs: Sequence[RenderedOutput], path: Path, layout: Layout, co
         if child.tag != qn("w:sectPr"):
             body.remove(child)
     section._sectPr.append(parse_xml(f'<w:pgNumType xmlns:w="{wordml.W_NS}" w:start="1"/>'))
-    blocks = [_output_pages(doc, output, layout, geometry, bookmark=i if toc else None)
-              for i, output in enumerate(outputs)]
+    paged = paged or [page_output(output, layout, geometry) for output in outputs]
+    blocks = [_output_pages(doc, p, layout, bookmark=i if toc else None) for i, p in enumerate(paged)]
     counts = [len(b) for b in blocks]
     if toc:
         blocks.insert(0, _toc_pages(outputs, counts, title, geometry))
@@ -233,33 +209,18 @@ def _trailer_xml(output: RenderedOutput) -> str:
     return "".join(notes)
 
 
-def _trailer_pt(output: RenderedOutput, geometry: _Geometry) -> float:
-    return FOOTNOTE_SPACE_PT + geometry.lines([*output.footnotes, output.source]) * geometry.line_pt
-
-
-def _title_pt(output: RenderedOutput, geometry: _Geometry) -> float:
-    """The title block: heading, title lines, population and an empty line (wordml.title_cell_paragraphs)."""
-    lines = geometry.lines([output.heading, *output.titles, output.population, ""])
-    return lines * geometry.line_pt + paging.ROW_PAD_PT
-
-
-def _output_pages(doc, output: RenderedOutput, layout: Layout, geometry: _Geometry,
-                  bookmark: int | None) -> list:
+def _output_pages(doc, paged: PagedOutput, layout: Layout, bookmark: int | None) -> list:
     """The pages of one output: WordprocessingML text of each (a figure page is a function that
     adds its parts, the picture going through python-docx)."""
+    output, geometry = paged.output, Geometry.of(layout)
     trailer = _trailer_xml(output)
     if output.table is not None:
-        table = output.table
-        widths = wordml.grid_widths(table, geometry.text_width, geometry.char_twips)
-        chars = wordml.text_chars(widths, geometry.char_twips)
-        headers = sum(paging.header_lines(table, chars)) * geometry.line_pt + paging.ROW_PAD_PT * len(table.header)
-        room = geometry.height_pt - _title_pt(output, geometry) - headers - _trailer_pt(output, geometry)
+        widths = list(paged.widths)
         out = []
-        for k, page in enumerate(paging.paginate(table, chars, room, layout.font.size_pt)):
+        for k, page in enumerate(paged.pages):
             titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population,
                                                   bookmark if k == 0 else None, outline=k == 0)
-            out.append(wordml.table_xml(page.table, geometry.text_width, geometry.char_twips, titles, widths)
-                       + trailer)
+            out.append(wordml.table_xml(page, geometry.text_width, geometry.char_twips, titles, widths) + trailer)
         return out
     if output.figure is not None:
         titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, bookmark)
@@ -287,7 +248,7 @@ def _limit_height(picture, layout: Layout) -> None:
 
 
 def _toc_pages(outputs: Sequence[RenderedOutput], counts: Sequence[int], title: str,
-               geometry: _Geometry) -> list[str]:
+               geometry: Geometry) -> list[str]:
     """The table of contents: per output its number, every title line and the page of the
     document where it starts (from the pagination: the contents' own pages, then each output's),
     linked to the bookmark on its heading. Plain text numbers, right for Word and LibreOffice

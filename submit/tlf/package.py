@@ -1,7 +1,13 @@
-"""All outputs of a study into `outputs/tlf/`: one DOCX per output, the data behind each as CSV,
-the figures as PNG, the index `tlf_index.csv` and one combined document with a table of contents.
+"""All outputs of a study into `outputs/tlf/`: each output as DOCX and RTF (the formats the
+study's TLF settings name), the data behind each as CSV, the figures as PNG, the index
+`tlf_index.csv`, one combined DOCX with a table of contents and, with `pdf`, one bookmarked PDF.
 
-    tlf/<file>.docx  tlf/ard/<id>.csv  tlf/figures/<file>.png  tlf/tlf_index.csv  tlf/tlf_all.docx
+    tlf/<file>.docx  tlf/<file>.rtf  tlf/ard/<id>.csv  tlf/figures/<file>.png  tlf/tlf_index.csv
+    tlf/tlf_all.docx  tlf/tlf_all.pdf
+
+Both documents of an output are written from the same pages (submit.tlf.paged). The index has a
+row per output: id, kind, title, file (the DOCX), rtf (the RTF), pdf_pages (its pages in
+tlf_all.pdf, "first-last"), ard, population, datasets; a format not written leaves its column empty.
 
 `ard/<id>.csv` holds every number an output prints: for a table its ARD (long, DESIGN.md); for a
 figure the same long columns with group "curve" (figure.figure_ard: n, events, median and CI per
@@ -16,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from submit.errors import InputError, Problem
@@ -25,12 +32,16 @@ from submit.tlf.figure import figure_ard, km_figure
 from submit.tlf.layout import render_table
 from submit.tlf.listing import printed_listing, render_listing
 from submit.tlf.model import RenderedOutput
+from submit.tlf.paged import PagedOutput, page_output
+from submit.tlf.pdf_bundle import BUNDLE_FILE, BundleEntry, write_pdf_bundle
+from submit.tlf.rtf_writer import write_rtf
+from submit.tlf.settings import DEFAULT_FORMATS
 from submit.tlf.shell import FigureShell, ListingShell, TableShell
 from submit.tlf.text import Layout, TlfContext, load_layout, render_text
 
 COMBINED_FILE = "tlf_all.docx"
 INDEX_FILE = "tlf_index.csv"
-INDEX_COLUMNS = ("id", "kind", "title", "file", "ard", "population", "datasets")
+INDEX_COLUMNS = ("id", "kind", "title", "file", "rtf", "pdf_pages", "ard", "population", "datasets")
 
 
 def output_order(shell) -> tuple[int, ...]:
@@ -66,8 +77,9 @@ def render_output(shell: TableShell | ListingShell | FigureShell, result, contex
 
 
 def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: Path, context: TlfContext,
-                      layout: Layout | None = None) -> pd.DataFrame:
-    """Render every shell that has a result (keyed by output id) into `out_dir`; returns the index.
+                      layout: Layout | None = None, formats: Sequence[str] = DEFAULT_FORMATS) -> pd.DataFrame:
+    """Render every shell that has a result (keyed by output id) into `out_dir` in `formats`
+    (docx, rtf, pdf: see submit.tlf.settings); returns the index.
 
     Every problem of every output is reported at once; a result without a shell is an error."""
     layout = layout or load_layout()
@@ -79,6 +91,7 @@ def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: 
     out_dir = Path(out_dir)
     (out_dir / "ard").mkdir(parents=True, exist_ok=True)
     rendered: list[RenderedOutput] = []
+    pages: list[PagedOutput] = []
     problems: list[Problem] = []
     for shell in sorted((s for s in shells if s.id in results), key=output_order):
         try:
@@ -87,18 +100,34 @@ def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: 
             problems += exc.problems or [Problem(shell.source or shell.id, exc.summary)]
             continue
         write_output_data(shell, results[shell.id], out_dir / "ard" / f"{shell.id}.csv")
-        write_docx([output], out_dir / f"{shell.file}.docx", layout, context, title=_doc_title(output))
+        paged = page_output(output, layout)
+        if "docx" in formats:
+            write_docx([output], out_dir / f"{shell.file}.docx", layout, context, title=_doc_title(output),
+                       paged=[paged])
+        if "rtf" in formats:
+            write_rtf(output, out_dir / f"{shell.file}.rtf", layout, context, title=_doc_title(output), paged=paged)
         rendered.append(output)
+        pages.append(paged)
     if problems:
         raise InputError("TLF outputs cannot be rendered", problems)
-    index = pd.DataFrame([{"id": o.id, "kind": o.kind, "title": " ".join(o.titles), "file": f"{o.file}.docx",
+    index = pd.DataFrame([{"id": o.id, "kind": o.kind, "title": " ".join(o.titles),
+                           "file": f"{o.file}.docx" if "docx" in formats else "",
+                           "rtf": f"{o.file}.rtf" if "rtf" in formats else "", "pdf_pages": "",
                            "ard": f"ard/{o.id}.csv",
                            "population": o.population, "datasets": " ".join(o.datasets)} for o in rendered],
                          columns=list(INDEX_COLUMNS))
-    index.to_csv(out_dir / INDEX_FILE, index=False, lineterminator="\n")
     if rendered:
         title = render_text(layout.combined_title, context, "layout combined_title")
-        write_docx(rendered, out_dir / COMBINED_FILE, layout, context, title=title, toc=True)
+        if "docx" in formats:
+            write_docx(rendered, out_dir / COMBINED_FILE, layout, context, title=title, toc=True, paged=pages)
+        if "pdf" in formats:
+            kind = "docx" if "docx" in formats else "rtf"
+            entries = [BundleEntry(o.id, _doc_title(o), out_dir / f"{o.file}.{kind}") for o in rendered]
+            counts = write_pdf_bundle(entries, out_dir / BUNDLE_FILE, title, context.build_date)
+            if counts is not None:
+                last = np.cumsum(counts)
+                index["pdf_pages"] = [f"{b - n + 1}-{b}" for b, n in zip(last, counts)]
+    index.to_csv(out_dir / INDEX_FILE, index=False, lineterminator="\n")
     return index
 
 

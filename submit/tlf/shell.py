@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from submit.errors import InputError, Problem
 from submit.tlf.formatting import parse_cell, parse_format
+from submit.tlf.settings import SETTINGS_FILE
 from submit.tlf.text import jinja_env
 
 TOTAL = "Total"  # group_level of the overall column (DESIGN.md)
@@ -226,10 +227,10 @@ _SHELL = TypeAdapter(Shell)
 
 
 def load_shells(folder: Path) -> tuple[TableShell | ListingShell | FigureShell, ...]:
-    """Every shell of `folder/*.yaml` (sorted by file name, then in file order), checked as a set."""
+    """Every shell of `folder/*.yaml` but settings.yaml (sorted by file name, then in file order), checked as a set."""
     problems: list[Problem] = []
     shells: list = []
-    files = sorted(Path(folder).glob("*.yaml"))
+    files = sorted(p for p in Path(folder).glob("*.yaml") if p.name != SETTINGS_FILE)
     if not files:
         raise InputError("No TLF shells", [Problem(str(folder), "no *.yaml shell files in this folder")])
     for path in files:
