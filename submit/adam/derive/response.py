@@ -260,7 +260,7 @@ def derive_param_immediate_hsct(df: pd.DataFrame, ctx, paramcd: str, param: str,
     tx["_imm"] = tx["QVAL"].isin(remission) & ~before.fillna(False).astype(bool)
     tx = tx.set_index("USUBJID")
     subj = _population(ctx, population)["USUBJID"]
-    yes = subj.map(tx["_imm"]).fillna(False).astype(bool)
+    yes = subj.map(tx["_imm"]).eq(True)  # no record (NaN) is no
     has = subj.isin(tx.index)
     out = pd.DataFrame({"USUBJID": subj, "PARAMCD": paramcd, "PARAM": param, "AVALC": np.where(yes, "Y", "N"),
                         "AVAL": yes.astype(float).to_numpy(), "ADT": lookup(tx["_d"], subj).where(yes),

@@ -120,5 +120,5 @@ def _pivoted(data: AdamData, dataset: str, out: pd.DataFrame, pivot: Pivot, what
         part = values[values[pivot.parameter].isin(names)].pivot(index=keys, columns=pivot.parameter, values=source)
         out = out.merge(part.reindex(columns=list(names)).reset_index(), on=keys, how="left")
         if isinstance(blank, str):
-            out[list(names)] = out[list(names)].fillna(blank)
+            out[list(names)] = out[list(names)].astype(object).fillna(blank)  # all-missing columns are float
     return out
