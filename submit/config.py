@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from submit.errors import InputError, Problem
+from submit.yaml_load import load_yaml
 
 
 class _Frozen(BaseModel):
@@ -198,7 +199,7 @@ def load_study_config(path: str | Path) -> StudyConfig:
     if not path.is_file():
         raise InputError("Study configuration not found", [Problem(str(path), "file does not exist")])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InputError("Study configuration is not valid YAML", [Problem(str(path), str(exc))]) from None
     try:

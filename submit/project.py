@@ -19,6 +19,7 @@ from submit.config import StudyConfig, load_study_config
 from submit.errors import InputError, Problem
 from submit.raw.schema import RawSchema, load_raw_schema
 from submit.shipped import shipped_path
+from submit.yaml_load import load_yaml
 
 REPO_SPECS = shipped_path("specs")
 STUDIES_FILE = "studies.yaml"
@@ -33,7 +34,7 @@ def default_specs_dir() -> Path:
         index = root / STUDIES_FILE
         if index.is_file():
             try:
-                name = (yaml.safe_load(index.read_text(encoding="utf-8")) or {}).get("default")
+                name = (load_yaml(index.read_text(encoding="utf-8")) or {}).get("default")
             except (yaml.YAMLError, AttributeError) as exc:
                 raise InputError("Study index is invalid", [Problem(str(index), str(exc))]) from None
             if not name:

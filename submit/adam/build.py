@@ -15,6 +15,7 @@ import submit.adam.derive  # noqa: F401  (registers the derivations)
 from submit.adam.context import AdamContext
 from submit.adam.registry import DERIVATIONS, load_pipeline
 from submit.config import StudyConfig
+from submit.progress import Progress
 from submit.project import adam_dir
 from submit.errors import DataCheckError, InputError, Problem
 from submit.sdtm.build import xpt_meta
@@ -48,7 +49,9 @@ def conform(df: pd.DataFrame, spec: Spec, name: str, pipeline: str) -> pd.DataFr
         col = out[v.name]
         if v.is_char:
             col = col.astype(object)
-            out[v.name] = col.where(col.notna() & (col.astype(str) != ""), None)
+            # `!= ""` compares objects in C; `astype(str)` first built a new string per row (~3 s per
+            # large dataset at 3,600 subjects)
+            out[v.name] = col.where(col.notna() & (col != ""), None)
         elif not pd.api.types.is_datetime64_any_dtype(col):
             out[v.name] = pd.to_numeric(col, errors="coerce").astype(float)
     keys = list(spec.dataset(name).keys)
@@ -69,9 +72,9 @@ def build_adam(spec_folder: Path, sdtm: dict[str, pd.DataFrame], study: StudyCon
     derived nor written."""
     spec = load_spec(spec_folder)
     ctx = AdamContext(sdtm=sdtm, study=study, adam=dict(given or {}))
-    for ds in sorted(spec.datasets, key=lambda d: d.order):
-        if ds.name in (given or {}):
-            continue
+    derived = [ds for ds in sorted(spec.datasets, key=lambda d: d.order) if ds.name not in (given or {})]
+    progress = Progress(log, "ADaM", len(derived))
+    for ds in derived:
         path = spec_folder / "derivations" / f"{ds.name.lower()}.yaml"
         if not path.is_file():
             raise InputError(f"No pipeline for {ds.name}", [Problem(str(path), "missing")])
@@ -86,7 +89,7 @@ def build_adam(spec_folder: Path, sdtm: dict[str, pd.DataFrame], study: StudyCon
                 err.summary = f"{step.where}: {step.name}: {err.summary}"
                 raise
         ctx.adam[ds.name] = conform(df, spec, ds.name, pipeline.file)
-        log.debug("%s: %d records in %.1f s", ds.name, len(ctx.adam[ds.name]), time.perf_counter() - started)
+        progress.step(ds.name, f"{len(ctx.adam[ds.name])} records in {time.perf_counter() - started:.1f} s")
     out = root / adam_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     for name, df in ctx.adam.items():

@@ -18,9 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from submit.errors import InputError, Problem
+from submit.yaml_load import load_yaml
 
 DERIVATIONS: dict[str, Callable] = {}
 
@@ -67,7 +66,7 @@ def signature_problems(fn: Callable, params: dict, where: str) -> list[Problem]:
 
 def load_pipeline(path: Path) -> Pipeline:
     text = path.read_text(encoding="utf-8")
-    doc = yaml.safe_load(text) or {}
+    doc = load_yaml(text) or {}
     problems: list[Problem] = []
     if not isinstance(doc.get("dataset"), str) or not isinstance(doc.get("steps"), list):
         raise InputError(f"ADaM pipeline {path}", [Problem(str(path), "expected keys 'dataset' and 'steps' (a list)")])

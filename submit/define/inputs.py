@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from submit.errors import InputError, Problem
 from submit.shipped import shipped_path
 from submit.spec.model import Document
+from submit.yaml_load import load_yaml
 
 DEFAULT_INPUTS = shipped_path("define") / "define.yaml"
 
@@ -49,7 +50,7 @@ def load_define_inputs(path: str | Path = DEFAULT_INPUTS) -> DefineInputs:
     if not path.is_file():
         raise InputError("Define inputs not found", [Problem(str(path), "file does not exist")])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         return DefineInputs.model_validate(data)
     except yaml.YAMLError as exc:
         raise InputError(f"Define inputs {path} are not valid YAML", [Problem(str(path), str(exc))]) from None

@@ -90,17 +90,25 @@ def where_mask(df: pd.DataFrame, conditions: Iterable[tuple[str, str, tuple[str,
         if pd.api.types.is_numeric_dtype(column.dtype):
             numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
             targets = numbers.dropna().tolist()  # a value that is no number matches nothing (isin matches NaN)
+            mask &= _hit(column, comparator, targets)
         else:
-            column, targets = text_values(column), list(values)
-        if comparator in ("EQ", "IN"):
-            hit = column.isin(targets)
-        elif comparator in ("NE", "NOTIN"):
-            hit = ~column.isin(targets)
-        else:
-            if not targets:
-                return np.zeros(len(df), dtype=bool)
-            target = targets[0]
-            hit = {"LT": column < target, "LE": column <= target, "GT": column > target,
-                   "GE": column >= target}[comparator]
-        mask &= np.asarray(hit, dtype=bool)
+            # Text is compared on its distinct values, then mapped back to the rows: cleaning the text
+            # of every row costs a Python step per row, and this runs once per where clause.
+            codes, distinct = pd.factorize(column, use_na_sentinel=True)
+            text = text_values(pd.Series(distinct, dtype=object)).tolist() + [""]  # code -1 (missing): ""
+            mask &= _hit(pd.Series(text, dtype=object), comparator, list(values))[codes]
     return mask
+
+
+def _hit(column: pd.Series, comparator: str, targets: list) -> np.ndarray:
+    if comparator in ("EQ", "IN"):
+        hit = column.isin(targets)
+    elif comparator in ("NE", "NOTIN"):
+        hit = ~column.isin(targets)
+    else:
+        if not targets:
+            return np.zeros(len(column), dtype=bool)
+        target = targets[0]
+        hit = {"LT": column < target, "LE": column <= target, "GT": column > target,
+               "GE": column >= target}[comparator]
+    return np.asarray(hit, dtype=bool)

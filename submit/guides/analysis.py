@@ -9,12 +9,12 @@ import re
 from collections import Counter
 
 import pandas as pd
-import yaml
 
 from submit.guides import common
 from submit.guides.inputs import GuideInputs
 from submit.guides.model import Block, Heading, Paragraph, Table
 from submit.spec.model import Method, WhereClause
+from submit.yaml_load import load_yaml
 
 # ADaMIG names of the subject-level treatment and treatment-date variables (xx = period)
 TREATMENT = re.compile(r"^(ARM|ARMCD|ACTARM|ACTARMCD|TRT\d\d[PA]N?|TRTSEQ[PA]N?|TRT[SE]DTM?|TR\d\d[SE]DTM?|TRTDURD?)$")
@@ -156,7 +156,7 @@ def _spec_file(g: GuideInputs, dataset: str):
 
 def _pipeline(g: GuideInputs, dataset: str) -> dict:
     path = _spec_file(g, dataset)
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path else {}
+    return (load_yaml(path.read_text(encoding="utf-8")) or {}) if path else {}
 
 
 def _named_datasets(node) -> set[str]:

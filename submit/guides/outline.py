@@ -17,6 +17,7 @@ from submit.errors import InputError, Problem
 from submit.guides.inputs import GuideInputs
 from submit.guides.model import Block, GuideDocument, Heading, Paragraph
 from submit.tlf.text import REPO_TEMPLATES, jinja_env
+from submit.yaml_load import load_yaml
 
 GUIDE_TEMPLATES = REPO_TEMPLATES / "guides"
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
@@ -48,7 +49,7 @@ class Outline(_Frozen):
 def load_outline(name: str, folder: Path = GUIDE_TEMPLATES) -> Outline:
     path = Path(folder) / f"{name}.yaml"
     try:
-        return Outline.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return Outline.model_validate(load_yaml(path.read_text(encoding="utf-8")))
     except OSError as exc:
         raise InputError("Reviewer's guide outline not found", [Problem(str(path), str(exc))]) from None
     except yaml.YAMLError as exc:

@@ -40,6 +40,7 @@ import yaml
 
 from submit.errors import InputError, Problem
 from submit.raw.dates import DEFAULT_DATE_FORMAT, DEFAULT_TIME_FORMAT, check_time_format, date_format
+from submit.yaml_load import load_yaml
 
 COLUMN_TYPES = ("text", "integer", "float", "date", "partial_date", "time")
 DATE_TYPES = ("date", "partial_date")
@@ -210,7 +211,7 @@ def _dataset(path: Path, problems: list[Problem]) -> RawDataset | None:
     file = str(path)
     text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         problems.append(Problem(file, f"not valid YAML: {exc}"))
         return None

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from submit.config import StudyConfig
+from submit.progress import Progress
 from submit.project import sdtm_dir
 from submit.sdtm.algorithms import Exceptions
 from submit.sdtm.engine import TRACE, run_domain
@@ -62,6 +63,7 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     domains: dict[str, pd.DataFrame] = {}
     traces = []
     cache: dict = {}  # computed once per build and shared by the domains (after DM exists)
+    progress = Progress(log, "SDTM", len(mappings))
     for mapping in mappings:
         df = run_domain(mapping, spec, frames, study, exceptions, dm=domains.get("DM"), cache=cache if "DM" in domains else None,
                         subjects=subjects, specs_folder=spec_folder.parent)
@@ -71,7 +73,7 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
         if trace is not None:
             traces.append(trace.assign(DOMAIN=mapping.domain))
         domains[mapping.domain] = df.drop(columns=list(TRACE))
-        log.debug("%s: %d records", mapping.domain, len(df))
+        progress.step(mapping.domain, f"{len(df)} records")
     traced = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame(columns=["RAW_DATASET", "RAW_ROW"])
     sources = {src.raw: len(frames[src.raw]) for m in mappings for src in m.sources if src.raw in frames}
     exceptions.settle(traced.rename(columns={"RAW_DATASET": "raw_dataset", "RAW_ROW": "raw_row"}), sources)
@@ -82,7 +84,9 @@ def build_sdtm(spec_folder: Path, frames: dict[str, pd.DataFrame], study: StudyC
     if empty:
         log.info("no records, not submitted: %s", ", ".join(empty))
     domains = {name: df for name, df in domains.items() if name not in empty}
+    written = Progress(log, "SDTM XPT", len(domains))
     for name, df in domains.items():
+        written.step(name)
         write_xpt(df, xpt_meta(spec, name), out / f"{name.lower()}.xpt", created=study.dates.build_date)
     qc = root / "qc"
     qc.mkdir(parents=True, exist_ok=True)

@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from submit.config import StudyConfig
 from submit.errors import InputError, Problem
 from submit.sdtm.algorithms import DomainContext, Exceptions, derive_study_day
 from submit.sdtm.trial_tables import parameter_names, study_start_date
 from submit.spec.ct import load_terminology
+from submit.yaml_load import load_yaml
 
 if TYPE_CHECKING:
     from submit.sdtm.package_input import InputDataset
@@ -50,7 +50,7 @@ PARAMETERS = {"study_day": {"domains"}, "ts_parameter": {"parmcd", "from"}}  # r
 
 def load_corrections(path: Path) -> list[dict]:
     """The declared corrections, checked: a known name, its parameters, a reason. All problems at once."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    entries = load_yaml(path.read_text(encoding="utf-8")) or []
     if not isinstance(entries, list):
         raise InputError(f"SDTM corrections {path}", [Problem(str(path), "must be a list of corrections")])
     problems = []

@@ -18,11 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from submit.errors import InputError, Problem
 from submit.sdtm.algorithms import DOMAIN_ALGORITHMS, VARIABLE_ALGORITHMS, check_params
 from submit.spec.model import Spec
+from submit.yaml_load import load_yaml
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def _step(raw, registry: dict, where: str, problems: list[Problem]) -> Step | No
 
 def load_mapping(path: Path, spec: Spec, raw_columns: dict[str, tuple[str, ...]]) -> DomainMapping:
     text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    data = load_yaml(text) or {}
     problems: list[Problem] = []
     file = str(path)
     domain = data.get("domain")

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from submit.errors import InputError, Problem
 from submit.sdtm.algorithms import SourceContext, raw_text, variable_algorithm
 from submit.spec.model import Spec
+from submit.yaml_load import load_yaml
 
 SCHEDULE = "trial_design/visits.yaml"
 VISIT_FIELDS = ("VISIT", "VISITNUM")
@@ -94,7 +94,7 @@ def _load(path: Path, stamp: tuple, spec: Spec) -> VisitSchedule:
     from submit.sdtm.trial_tables import load_trial_table
 
     file = str(path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     problems = [Problem(file, f"unknown key {k!r} (known: planned, numbered)", key=k)
                 for k in data if k not in ("planned", "numbered")]
     if not isinstance(data.get("planned"), str):
@@ -121,7 +121,7 @@ def visit_schedule(folder: Path | None, spec: Spec | None, where: str) -> VisitS
     path = folder / SCHEDULE
     if not path.is_file():
         raise InputError(f"Mapping of {where}", [Problem(str(path), "no visit schedule (planned visits and rules)")])
-    table = path.parent / (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("planned", "")
+    table = path.parent / (load_yaml(path.read_text(encoding="utf-8")) or {}).get("planned", "")
     stamp = tuple(p.stat().st_mtime_ns if p.is_file() else None for p in (path, table))
     return _load(path.resolve(), stamp, spec)
 

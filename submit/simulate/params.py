@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from submit.errors import InputError, Problem
+from submit.yaml_load import load_yaml
 
 
 class _Model(BaseModel):
@@ -97,7 +98,7 @@ class SimulationParams(_Model):
 def load_simulation_params(path: str | Path) -> SimulationParams:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
         return SimulationParams.model_validate(data)
     except FileNotFoundError:
         raise InputError("Simulation parameters not found", [Problem(str(path), "file does not exist")]) from None

@@ -31,6 +31,7 @@ from submit.errors import InputError, Problem
 from submit.tlf.formatting import parse_cell, parse_format
 from submit.tlf.settings import SETTINGS_FILE
 from submit.tlf.text import jinja_env
+from submit.yaml_load import load_yaml
 
 TOTAL = "Total"  # group_level of the overall column (DESIGN.md)
 LEVEL_PATH_SEPARATOR = " | "  # child levels of a nested block are "parent | child" (SOC | PT)
@@ -246,7 +247,7 @@ def load_shells(folder: Path) -> tuple[TableShell | ListingShell | FigureShell, 
 
 def _load_file(path: Path, problems: list[Problem]) -> list:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         problems.append(Problem(str(path), f"not valid YAML: {exc}"))
         return []

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from submit import __version__
 from submit.errors import InputError, Problem
 from submit.shipped import shipped_path
+from submit.yaml_load import load_yaml
 
 REPO_TEMPLATES = shipped_path("templates")
 DEFAULT_LAYOUT = REPO_TEMPLATES / "tlf" / "layout.yaml"
@@ -112,7 +113,7 @@ class Layout(_Frozen):
 
 def load_layout(path: Path = DEFAULT_LAYOUT) -> Layout:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
         return Layout.model_validate(data)
     except OSError as exc:
         raise InputError("TLF layout not readable", [Problem(str(path), str(exc))]) from None

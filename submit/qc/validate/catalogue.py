@@ -18,9 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
-
 from submit.errors import InputError, Problem
+from submit.yaml_load import load_yaml
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 SEVERITIES = ("Error", "Warning", "Notice")
@@ -56,8 +55,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
 def _load_rules(path: Path) -> tuple[Rule, ...]:
     from submit.qc.validate.checks import CHECKS  # noqa: PLC0415 (the registry imports the rule model)
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: 10x faster
-    entries = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or []
+    entries = load_yaml(path.read_text(encoding="utf-8")) or []
     problems, rules, seen = [], [], set()
     for i, entry in enumerate(entries, 1):
         where = f"rules[{i}]"

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from submit.errors import InputError, Problem
 from submit.qc.validate.catalogue import Rule
 from submit.qc.validate.checks import CHECKS, ISSUE_COLUMNS, Context, Skipped
 from submit.qc.validate.package import Package
+from submit.yaml_load import load_yaml
 
 log = logging.getLogger("submit.qc.validate")
 REPORT_COLUMNS = ("standard", "dataset", "rule", "severity", "row", "usubjid", "variable", "value", "message", "detail")
@@ -61,7 +61,7 @@ def load_explanations(path: Path | None) -> dict[str, str]:
     """Per-study explanations of expected issues: a YAML mapping rule id -> text."""
     if path is None or not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise InputError("validation explanations must map rule ids to text",
                          [Problem(str(path), "not a mapping of text")])
