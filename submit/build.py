@@ -35,7 +35,7 @@ from submit.tlf.build import build_tlf
 log = logging.getLogger("submit.build")
 MANAGED = ("raw", "raw_truth", "m5", "tlf", "qc", "manifest.json")  # what a build owns in --out
 SHOWN = {"sdtm": "SDTM", "adam": "ADaM"}
-DATASET_FORMATS = ("xpt",)  # what a build writes unless told (--formats xpt,json adds Dataset-JSON)
+DATASET_FORMATS = ("xpt", "json")  # what a build writes unless told (--formats xpt: XPT only)
 
 
 @contextmanager

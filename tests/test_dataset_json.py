@@ -188,17 +188,17 @@ def test_a_fraction_in_an_integer_variable_is_refused_naming_it(tmp_path):
     assert not (folder / "adx.json").exists()
 
 
-def test_the_build_writes_them_on_request_and_lists_them_in_the_manifest(tmp_path):
+def test_the_build_writes_them_by_default_and_lists_them_in_the_manifest(tmp_path):
     out = tmp_path / "out"
     args = ["--specs", str(REPO / "tests/studies/xan-tiny"), "build", "--raw", str(REPO / "tests/studies/xan-tiny-raw"),
             "--out", str(out)]
-    result = CliRunner().invoke(main, [*args, "--formats", "xpt,json"])
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     sdtm = out / "m5/datasets/xan-tiny/tabulations/sdtm"
     listed = {f["path"] for f in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]}
     xpts = sorted(sdtm.glob("*.xpt"))
     assert xpts and all(p.with_suffix(".json").relative_to(out).as_posix() in listed for p in xpts)
-    result = CliRunner().invoke(main, [*args, "--formats", "xpt"])  # the default: XPT only
+    result = CliRunner().invoke(main, [*args, "--formats", "xpt"])  # XPT only
     assert result.exit_code == 0, result.output
     assert not list(sdtm.glob("*.json"))
     result = CliRunner().invoke(main, [*args, "--formats", "json"])
