@@ -78,6 +78,8 @@ def write_dataset_json(folder: Path, ndjson_min_records: int = NDJSON_MIN_RECORD
                 out.writelines(_dumps(row) + b"\n" for row in rows)
             written.append(target)
     if problems:
+        for path in written:  # no half-written set of files
+            path.unlink()
         raise DataCheckError(f"{folder}: datasets that Dataset-JSON cannot carry as define.xml describes them",
                              problems)
     return written
