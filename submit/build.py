@@ -10,7 +10,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from submit.project import Specs, adam_dir, sdtm_dir
 from submit.raw.reader import RawExtract, read_raw
 from submit.adam.build import build_adam
 from submit import __version__
+from submit.dataset_json import write_dataset_json
 from submit.define import load_define_inputs, write_define
 from submit.guides import GuideInputs, check_document_links, guide_document, read_report, study_explanations, \
     with_guide, write_guide
@@ -34,6 +35,7 @@ from submit.tlf.build import build_tlf
 log = logging.getLogger("submit.build")
 MANAGED = ("raw", "raw_truth", "m5", "tlf", "qc", "manifest.json")  # what a build owns in --out
 SHOWN = {"sdtm": "SDTM", "adam": "ADaM"}
+DATASET_FORMATS = ("xpt", "json")  # what a build writes unless told (--formats xpt: XPT only)
 
 
 @contextmanager
@@ -46,9 +48,11 @@ def stage(number: int, total: int, name: str):
 
 
 def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.date | None = None,
-              sdtm_input: Path | None = None, encoding: str | None = None) -> None:
+              sdtm_input: Path | None = None, encoding: str | None = None,
+              formats: Collection[str] = DATASET_FORMATS) -> None:
     """Build the package from raw data (`raw_dir`, else simulated when the study has a simulator) or
-    from an existing SDTM package (`sdtm_input`). Each stage runs only where the study has its specs:
+    from an existing SDTM package (`sdtm_input`). `formats` of the datasets: "xpt" always, "json"
+    adds Dataset-JSON 1.1 beside each XPT (submit.dataset_json). Each stage runs only where the study has its specs:
     SDTM mapping needs sdtm/, ADaM and its define adam/, the TLFs adam/ and tlf/."""
     if raw_dir is not None and sdtm_input is not None:
         raise InputError("give --raw or --sdtm, not both", [Problem(str(sdtm_input), "a second data source")])
@@ -122,6 +126,9 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
 
         if defined:
             steps.append((f"write and check define.xml ({', '.join(SHOWN[layer] for layer in defined)})", define))
+        if defined and "json" in formats:  # from each define.xml and the XPT files it describes
+            steps.append(("write Dataset-JSON 1.1 beside the XPT",
+                          lambda: [write_dataset_json(staging / folders[layer]) for layer in defined]))
 
         def validate() -> None:
             report = validate_package(staging, specs, label=out_dir.name)

@@ -97,9 +97,12 @@ def truth_dir(out_dir: Path) -> Path:
               show_default=True, help="Output root (the package tree of the design contract).")
 @click.option("--build-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date stamped into outputs (default: dates.build_date of the study configuration).")
+@click.option("--formats", default="xpt,json", show_default=True, metavar="LIST",
+              help="Dataset formats, comma-separated: xpt (always written: define.xml points at it) and json "
+                   "(CDISC Dataset-JSON 1.1 beside each XPT, .ndjson too for 100,000 records or more).")
 @click.pass_obj
 def build(specs: Specs, raw_dir: Path | None, sdtm_dir: Path | None, encoding: str | None, out_dir: Path,
-          build_date: dt.datetime | None) -> None:
+          build_date: dt.datetime | None, formats: str) -> None:
     """Run every stage of the pipeline and write the package atomically.
 
     Stages run where the study has their specs: SDTM mapping (sdtm/, from --raw or the simulator),
@@ -109,8 +112,11 @@ def build(specs: Specs, raw_dir: Path | None, sdtm_dir: Path | None, encoding: s
 
     if encoding is not None and sdtm_dir is None:
         raise click.UsageError("--encoding applies to the datasets of --sdtm")
+    chosen = {f.strip().lower() for f in formats.split(",") if f.strip()}
+    if not chosen <= {"xpt", "json"} or "xpt" not in chosen:
+        raise click.BadParameter(f"{formats!r}: give xpt, or xpt,json", param_hint="--formats")
     run_build(specs, raw_dir=raw_dir, out_dir=out_dir, build_date=build_date.date() if build_date else None,
-              sdtm_input=sdtm_dir, encoding=encoding)
+              sdtm_input=sdtm_dir, encoding=encoding, formats=chosen)
     result(f"package written to {out_dir}")
 
 

@@ -129,7 +129,8 @@ def test_a_study_with_sdtm_specs_alone_builds_sdtm_define_and_qc(sdtm_only_study
     result = CliRunner().invoke(main, ["--specs", str(sdtm_only_study), "build", "--sdtm",
                                                        str(sdtm_root / SDTM_DIR), "--out", str(out)])
     assert result.exit_code == 0, result.output + result.stderr
-    assert "[1/5] read the SDTM package, conform it to the SDTM spec and write XPT" in result.stderr
+    assert "[1/6] read the SDTM package, conform it to the SDTM spec and write XPT" in result.stderr
+    assert "write Dataset-JSON 1.1 beside the XPT done" in result.stderr
     assert "write the reviewer's guides (SDTM) done" in result.stderr
     assert "derive ADaM" not in result.stderr and "TLF" not in result.stderr.replace("no ADaM, ADaM define.xml or TLFs", "")
     assert "write and check define.xml (SDTM) done" in result.stderr

@@ -167,3 +167,22 @@ def test_reviewers_guides_for_the_given_sdtm_and_the_derived_adam(published):
     doc = Document(str(published / STUDY_FOLDER / "tabulations/sdtm/csdrg.docx"))
     rules = {t.rows[i].cells[0].text for t in doc.tables if t.rows[0].cells[0].text == "Rule" for i in range(1, len(t.rows))}
     assert {"SUB-FDA-006", "SUB-SDTM-013"} <= rules
+
+
+def test_every_dataset_has_a_schema_valid_dataset_json_with_the_xpt_values(published):
+    """Dataset-JSON 1.1 of the given SDTM and the derived ADaM: valid against CDISC's schema, OIDs of
+    define.xml, the XPT's values read back (large datasets also as NDJSON, the same values)."""
+    from test_dataset_json import assert_same_values, define_oids, validator  # noqa: PLC0415
+
+    check = validator()
+    folders = sorted({p.parent for p in (published / STUDY_FOLDER).rglob("define.xml")})
+    assert len(folders) == 2
+    for folder in folders:
+        defined = define_oids(folder / "define.xml")
+        for xpt in sorted(folder.glob("*.xpt")):
+            doc = json.loads(xpt.with_suffix(".json").read_text(encoding="utf-8"))
+            assert not [e.message for e in check.iter_errors(doc)][:3], xpt.name
+            assert [c["itemOID"] for c in doc["columns"]] == defined[doc["name"]][1]
+            for path in (xpt.with_suffix(".json"), xpt.with_suffix(".ndjson")):
+                if path.exists():
+                    assert_same_values(path, xpt)

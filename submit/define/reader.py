@@ -4,7 +4,7 @@ Read from the file, not from the spec, so that the check tests what a reviewer r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -34,6 +34,8 @@ class Group:
     label: str
     href: str  # of its def:leaf; "" when it has none
     items: tuple[str, ...]  # ItemDef OIDs in OrderNumber order
+    oid: str = ""
+    key_sequence: dict[str, int] = field(default_factory=dict)  # ItemDef OID -> KeySequence
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Define:
     ct_versions: tuple[str, ...]  # Version of each def:Standard of Type CT
     document_hrefs: tuple[tuple[str, str], ...]  # (leaf ID, href) of the document leafs
     stylesheet: str  # href of the xml-stylesheet instruction, "" if none
+    header: dict[str, str] = field(default_factory=dict)  # ODM and Study OIDs, dates and origin (see read_define)
 
 
 def _text(element: etree._Element, path: str) -> str:
@@ -95,7 +98,8 @@ def read_define(path: Path) -> Define:
         refs = sorted(g.iter(f"{_O}ItemRef"), key=lambda r: int(r.get("OrderNumber") or 0))
         leaf = g.find(f"{_D}leaf")
         groups.append(Group(g.get("Name"), _text(g, description), leaf.get(HREF, "") if leaf is not None else "",
-                            tuple(r.get("ItemOID") for r in refs)))
+                            tuple(r.get("ItemOID") for r in refs), g.get("OID"),
+                            {r.get("ItemOID"): int(r.get("KeySequence")) for r in refs if r.get("KeySequence")}))
     codelists = {}
     for c in mdv.iter(f"{_O}CodeList"):
         external = c.find(f"{_O}ExternalCodeList") is not None
@@ -118,4 +122,7 @@ def read_define(path: Path) -> Define:
     for node in root.itersiblings(preceding=True):
         if isinstance(node, etree._ProcessingInstruction) and node.target == "xml-stylesheet":
             stylesheet = node.get("href") or ""
-    return Define(Path(path), tuple(groups), items, codelists, value_lists, where, ct, documents, stylesheet)
+    header = {name: root.get(name, "") for name in ("FileOID", "CreationDateTime", "Originator", "SourceSystem",
+                                                    "SourceSystemVersion")}
+    header |= {"StudyOID": mdv.getparent().get("OID", ""), "MetaDataVersionOID": mdv.get("OID", "")}
+    return Define(Path(path), tuple(groups), items, codelists, value_lists, where, ct, documents, stylesheet, header)

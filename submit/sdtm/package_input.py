@@ -64,6 +64,10 @@ def dataset_files(folder: Path) -> dict[str, Path]:
     found: dict[str, list[Path]] = {}
     for path in files:
         found.setdefault(path.stem.upper(), []).append(path)
+    for name, paths in found.items():  # a package of ours: Dataset-JSON beside each XPT, same data
+        xpt = [p for p in paths if p.suffix.lower() == ".xpt"]
+        if xpt and all(p.suffix.lower() in (".xpt", ".json", ".ndjson") for p in paths):
+            found[name] = xpt
     twice = [Problem(str(paths[1]), f"a second file of dataset {name} (first: {paths[0].name})")
              for name, paths in found.items() if len(paths) > 1]
     if twice:
