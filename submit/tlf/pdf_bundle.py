@@ -3,7 +3,7 @@ converted by LibreOffice (headless, one call for all files, its own profile in a
 so that it neither meets a running LibreOffice nor leaves anything behind), joined with pypdf.
 The bookmarks are the TLF index (under one bookmark of the bundle's title, one per output: its
 number and full title, opening its first page), the page labels the output's number and the page
-within it ("14.1.1-1", "14.1.1-2"); the viewer opens with the bookmarks shown.
+within it ("<id>-1", "<id>-2"); the viewer opens with the bookmarks shown.
 
 LibreOffice is optional: without it the build logs why and writes no PDF. Reproducible: pypdf
 copies the pages only (not LibreOffice's document information with its creation time), the
@@ -34,8 +34,8 @@ CONVERT_TIMEOUT_S = 900
 
 @dataclass(frozen=True)
 class BundleEntry:
-    id: str  # "14.1.1": the page label prefix
-    title: str  # the bookmark: "Table 14.1.1 Demographic and Baseline Characteristics"
+    id: str  # the output id: the page label prefix
+    title: str  # the bookmark: "<Table|Listing|Figure> <id> <first title line>"
     document: Path  # DOCX or RTF
 
 

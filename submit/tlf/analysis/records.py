@@ -7,7 +7,7 @@ row level, e.g. a PK parameter by actual dose and cycle, or peak lab values by d
       where: {PARAMCD: CSS, APHASE: CORE STUDY, ACYCLE: [1, 2]}
       value: AVAL                                  # default AVAL
       variable: CSS                                # the ARD variable, or:
-      by_parameter: {variable: PARAMCD, levels: [INTLK2, INTLK6]}   # one ARD variable per level, in order
+      by_parameter: {variable: PARAMCD, levels: [<code 1>, <code 2>]}   # one ARD variable per level, in order
       record_columns: {variable: DOSEA, group: DOSE}   # columns from a record variable, or:
       columns: {by: [{variable: SCHED, order: SCHEDN}], total: false}   # subject columns (ADSL)
       levels: {variable: ACYCLE}                   # row levels from a record variable, or:
