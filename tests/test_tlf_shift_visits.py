@@ -210,3 +210,55 @@ def test_pharmaverse_shells_load_with_the_csr_core_set():
     kinds = {s.analysis.kind for s in shells}
     assert {"shift", "by_visit", "summary", "worst_grade", "time_to_event", "km_figure", "listing"} <= kinds
     assert len(shells) >= 12
+
+
+RENDERED = """
+outputs:
+  - id: "14.9.7"
+    file: t_made_up_shift
+    kind: table
+    title: [Made-up shift]
+    population: {label: Safety, flag: SAFFL}
+    datasets: [ADSL, ADLB]
+    analysis: {kind: shift, dataset: ADLB, where: {ANL01FL: "Y"}, parameter: PARAMCD, baseline: BNRIND,
+               post: ANRIND, levels: [LOW, NORMAL, HIGH], post_rule: worst, worst: [HIGH, LOW],
+               columns: {by: [TRT01A], total: false}}
+    columns:
+      - {group: "TRT01A | ANRIND", label: "{{ path[1] }}", span: "Arm {{ path[0] }}", show_n: false}
+    rows:
+      - {variable: ALT, label: ALT, levels: [LOW, NORMAL, HIGH, Missing, Total], cell: "{n} ({p:pct0})"}
+  - id: "14.9.8"
+    file: t_made_up_visits
+    kind: table
+    title: [Made-up vital signs]
+    population: {label: Safety, flag: SAFFL}
+    datasets: [ADSL, ADVS]
+    analysis: {kind: by_visit, dataset: ADVS, where: {PARAMCD: SYSBP}, visit: AVISIT, columns: {by: [TRT01A], total: false}}
+    columns: [{group: TRT01A}]
+    rows:
+      - {variable: AVAL, label: "Systolic BP", levels: ard, stats: [{label: n, cell: "{n}"}, {label: Mean, cell: "{mean:d1}"}]}
+"""
+
+
+def test_made_up_shift_and_by_visit_shells_render(tmp_path):
+    import datetime as dt
+
+    from docx import Document
+
+    from submit.tlf.package import write_tlf_package
+    from submit.tlf.shell import load_shells
+    from submit.tlf.text import TlfContext
+
+    (tmp_path / "shells").mkdir()
+    (tmp_path / "shells" / "made_up.yaml").write_text(RENDERED)
+    shells = load_shells(tmp_path / "shells")
+    study = SimpleNamespace(study=SimpleNamespace(id="TINY", sponsor="Nobody", registry_id=None),
+                            dates=SimpleNamespace(data_cutoff="2020-01-01"))
+    results = analyze(tiny(ADLB=ADLB, ADVS=ADVS), shells)
+    write_tlf_package(shells, results, tmp_path / "out", TlfContext(study=study, build_date=dt.date(2026, 1, 1)))
+    shift_cells = [c.text.strip() for t in Document(str(tmp_path / "out" / "t_made_up_shift.docx")).tables
+                   for row in t.rows for c in row.cells]
+    assert "Arm A" in shift_cells and "1 (50)" in shift_cells  # S1 NORMAL -> HIGH of the 2 subjects of arm A
+    visit_cells = [c.text.strip() for t in Document(str(tmp_path / "out" / "t_made_up_visits.docx")).tables
+                   for row in t.rows for c in row.cells]
+    assert "Week 10" in visit_cells and "115.0" in visit_cells  # arm A at week 2: (130 + 100) / 2
