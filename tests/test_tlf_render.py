@@ -210,6 +210,21 @@ def test_soc_pt_rows_nest_and_sort_by_descending_total(tmp_path, context):
     assert table.body.loc[0, "c3"] == "5 (50.0)"
 
 
+def test_an_empty_soc_pt_block_prints_its_empty_text(tmp_path, context):
+    """A study without serious TEAEs: the analysis names AEBODSYS, the ARD has no level of it."""
+    text = SOC_SHELL.replace("    rows:\n", "    analysis: {kind: summary, layers: [{events: [AEBODSYS, AEDECOD], dataset: ADAE, "
+                                          "any: TEAE}]}\n    rows:\n      - {variable: TEAE, level: ANY, label: Any, "
+                                          "cell: \"{n}\"}\n")
+    text = text.replace('cell: "{n} ({p:pct1})"}', 'cell: "{n} ({p:pct1})", empty_text: "No subjects with such an event"}')
+    (shell,) = load_shells(write_shells(tmp_path, text))
+    ard = pd.DataFrame([{"output": "14.3.9", "group": g, "group_level": lv, "variable": "TEAE", "variable_level": "ANY",
+                         "stat_name": "n", "stat_label": "n", "stat": 0.0}
+                        for g, lv in (("TRT01A", "A"), ("TRT01A", "B"), ("", "Total"))])
+    table = render_table(shell, ard, context)
+    assert table.body["c0"].tolist() == ["Any", "", "No subjects with such an event"]
+    assert table.body.loc[2, ["c1", "c2", "c3"]].tolist() == ["", "", ""]
+
+
 # listings --------------------------------------------------------------------------------------
 LISTING_SHELL = """
 outputs:

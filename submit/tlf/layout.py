@@ -218,7 +218,10 @@ class _Builder:
             if label:
                 self.add(label, 0)
                 base = 1
-            for level, level_label in self.levels(block, key, block.variable):
+            levels = self.levels(block, key, block.variable)
+            if not levels and block.empty_text is not None:  # e.g. a study without serious TEAEs
+                self.add(self.text(block.empty_text, f"{key}.empty_text"), base, [""] * len(self.columns))
+            for level, level_label in levels:
                 if block.stats is None:
                     self.add(level_label, base,
                              self.cells_of(block.variable, level, row_template, key, block.absent_text),

@@ -114,6 +114,9 @@ class RowBlock(_Frozen):
     # printed in a column that lacks the block's statistics (e.g. "" for a comparison with the
     # reference arm in the reference arm's own column); None: that is an error
     absent_text: str | None = None
+    # a row printed where a block of levels taken from the ARD has none (a dataset without records),
+    # e.g. "No subjects with a serious TEAE"; None: the block prints no rows
+    empty_text: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -300,6 +303,8 @@ def check_shell_text(shell) -> list[Problem]:
                 cells.append((f"columns[{i}].cell", col.cell))
         for i, block in enumerate(shell.rows):
             texts.append((f"rows[{i}].level_label", block.level_label))
+            if block.empty_text:
+                texts.append((f"rows[{i}].empty_text", block.empty_text))
             for name in ("label",):
                 if getattr(block, name):
                     texts.append((f"rows[{i}].{name}", getattr(block, name)))
