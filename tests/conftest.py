@@ -88,3 +88,21 @@ def pharmaverse_adam(tmp_path_factory) -> dict[str, pd.DataFrame]:
     from pharmaverse import built_adam
 
     return built_adam(tmp_path_factory.mktemp("pharmaverse"))
+
+
+@pytest.fixture(scope="module")
+def context(study):
+    """The text context of the default study's TLF documents (a fixed build date)."""
+    import datetime as dt
+
+    from submit.tlf import TlfContext
+
+    return TlfContext(study=study, build_date=dt.date(2026, 11, 25))
+
+
+@pytest.fixture(scope="module")
+def layout():
+    """The shipped TLF page layout."""
+    from submit.tlf import load_layout
+
+    return load_layout()

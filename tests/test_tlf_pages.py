@@ -7,7 +7,6 @@ is installed the documents are also laid out by it and its page count and pages 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 import subprocess
@@ -20,22 +19,12 @@ import pytest
 from docx import Document
 
 from submit.stats.km import kaplan_meier
-from submit.tlf import TlfContext, curve_from_km, km_figure, load_layout, load_shells, render_output, write_docx
+from submit.tlf import curve_from_km, km_figure, load_shells, render_output, write_docx
 from submit.tlf.figure import figure_ard
 from submit.tlf.formatting import decimal_align
 from submit.tlf.package import write_output_data
 
 FOOTNOTE = "Footnote on every page."
-
-
-@pytest.fixture(scope="module")
-def context(study) -> TlfContext:
-    return TlfContext(study=study, build_date=dt.date(2026, 11, 25))
-
-
-@pytest.fixture(scope="module")
-def layout():
-    return load_layout()
 
 
 def shells_of(folder: Path, text: str):

@@ -5,7 +5,6 @@ decimal value, scipy for the exact CI) and read back from the DOCX with python-d
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import zipfile
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,7 +19,7 @@ from PIL import Image
 from scipy.stats import beta
 
 from submit.errors import InputError
-from submit.tlf import (KmCurve, TlfContext, expected_stats, km_figure, load_layout, load_shells, render_listing,
+from submit.tlf import (KmCurve, expected_stats, km_figure, load_shells, render_listing,
                         render_output, render_table, write_docx, write_tlf_package)
 from submit.tlf.analysis import AdamData, analyze
 from submit.tlf.analysis.registry import bound_parameters
@@ -40,16 +39,6 @@ def exact_ci(x: int, n: int) -> tuple[float, float]:
     low = 0.0 if x == 0 else beta.ppf(0.025, x, n - x + 1)
     high = 1.0 if x == n else beta.ppf(0.975, x + 1, n - x)
     return low, high
-
-
-@pytest.fixture(scope="module")
-def context(study) -> TlfContext:
-    return TlfContext(study=study, build_date=dt.date(2026, 11, 25))
-
-
-@pytest.fixture(scope="module")
-def layout():
-    return load_layout()
 
 
 def write_shells(folder: Path, text: str) -> Path:

@@ -25,7 +25,7 @@ from pypdf import PdfReader
 from conftest import ADAM_DIR
 from submit.cli import main
 from submit.errors import InputError
-from submit.tlf import (HeaderCell, RenderedOutput, Table, TlfContext, load_layout, load_shells, render_output,
+from submit.tlf import (HeaderCell, RenderedOutput, Table, load_shells, render_output,
                         write_docx)
 from submit.tlf.package import write_tlf_package
 from submit.tlf.pdf_bundle import BundleEntry, write_pdf_bundle
@@ -37,16 +37,6 @@ REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "specs" / "mt103-206"
 HAS_SOFFICE = shutil.which("soffice") is not None
 needs_soffice = pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) converts the documents")
-
-
-@pytest.fixture(scope="module")
-def context(study) -> TlfContext:
-    return TlfContext(study=study, build_date=dt.date(2026, 11, 25))
-
-
-@pytest.fixture(scope="module")
-def layout():
-    return load_layout()
 
 
 @pytest.fixture(scope="module")
