@@ -30,7 +30,8 @@ from submit.sdtm.build import build_sdtm
 from submit.sdtm.corrections import CORRECTIONS
 from submit.sdtm.package_input import take_sdtm
 from submit.simulate import DEFAULT_SEED, simulate_study, write_extract
-from submit.tlf.build import build_tlf
+from submit.tlf.build import start_tlf
+from submit.tlf.package import PendingTlfPackage
 
 log = logging.getLogger("submit.build")
 MANAGED = ("raw", "raw_truth", "m5", "tlf", "qc", "manifest.json")  # what a build owns in --out
@@ -108,6 +109,13 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                           + " and write XPT", take))
         if has["adam"]:
             steps.append(("derive ADaM and write XPT", adam))
+        tlf: list[PendingTlfPackage] = []
+        if has["adam"] and has["tlf"]:
+            # The TLFs read the ADaM XPTs just written, as a reviewer would, not the frames in memory.
+            # They come right after ADaM so that LibreOffice converts the PDF bundle on another core
+            # while define.xml, Dataset-JSON, validation and the guides are written.
+            steps.append(("compute and render the TLFs", lambda: tlf.append(
+                start_tlf(staging / adam_dir(study), staging / "tlf", study, specs.folder / "tlf"))))
         # define.xml of each layer described by specs; an SDTM package taken without specs has its own
         # define.xml or gets one written from its attributes (then its result has a spec)
         defined = [layer for layer in ("sdtm", "adam") if has[layer] or (layer == "sdtm" and not from_raw)]
@@ -157,17 +165,20 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
         if defined:  # each layer whose define.xml the build writes gets its guide
             steps.append((f"write the reviewer's guides ({', '.join(SHOWN[layer] for layer in defined)})", guides))
         if has["adam"] and has["tlf"]:
-            # The TLFs read the ADaM XPTs just written, as a reviewer would, not the frames in memory.
-            steps.append(("compute and render the TLFs",
-                          lambda: build_tlf(staging / adam_dir(study), staging / "tlf", study, specs.folder / "tlf")))
+            steps.append(("finish the TLFs (the PDF bundle LibreOffice converted meanwhile, the index)",
+                          lambda: tlf[0].finish()))
         steps.append(("write the manifest", lambda: write_manifest(staging)))
         if not has["adam"]:
             log.info("the study has no ADaM specs (adam/): no ADaM, ADaM define.xml or TLFs")
         elif not has["tlf"]:
             log.info("the study has no TLF shells (tlf/): no TLFs")
-        for number, (name, step) in enumerate(steps, 1):
-            with stage(number, len(steps), name):
-                step()
+        try:
+            for number, (name, step) in enumerate(steps, 1):
+                with stage(number, len(steps), name):
+                    step()
+        finally:  # a failed stage stops LibreOffice before the staging folder goes
+            for pending in tlf:
+                pending.cancel()
         publish(staging, out_dir)
 
 

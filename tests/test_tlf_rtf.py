@@ -28,7 +28,7 @@ from submit.errors import InputError
 from submit.tlf import (HeaderCell, RenderedOutput, Table, load_shells, render_output,
                         write_docx)
 from submit.tlf.package import write_tlf_package
-from submit.tlf.pdf_bundle import BundleEntry, write_pdf_bundle
+from submit.tlf.pdf_bundle import BundleEntry, start_pdf_bundle, write_pdf_bundle
 from submit.tlf.rtf_writer import escape, write_rtf
 from submit.tlf.settings import load_tlf_settings, parse_formats
 from test_tlf_pages import FOOTNOTE, SOC_SHELL, shells_of, soc_ard
@@ -252,3 +252,48 @@ def test_pdf_bundle_is_reproducible(package, index, tmp_path):
         digests.append(hashlib.sha256((tmp_path / f"b{k}.pdf").read_bytes()).hexdigest())
     assert digests[0] == digests[1]
     assert PdfReader(tmp_path / "b0.pdf").metadata["/CreationDate"] == "D:20261125000000Z"
+
+
+def test_a_bundle_cancelled_midway_stops_libreoffice_and_leaves_nothing(tmp_path, monkeypatch):
+    # The build starts the bundle after the TLF stage and goes on; a later stage that fails cancels it.
+    # A stand-in LibreOffice that never finishes, so that the cancel meets a running process.
+    fake = tmp_path / "soffice"
+    fake.write_text("#!/bin/sh\nexec sleep 600\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr("submit.tlf.pdf_bundle.libreoffice", lambda: str(fake))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    job = start_pdf_bundle([BundleEntry("1", "Table 1", tmp_path / "t1.docx")], tmp_path / "b.pdf", "B",
+                           dt.date(2026, 11, 25))
+    assert job.process.poll() is None and any((tmp_path / "tmp").iterdir())
+    job.cancel()
+    assert job.process.poll() is not None  # killed, not left running
+    assert not any((tmp_path / "tmp").iterdir()) and not (tmp_path / "b.pdf").exists()
+
+
+def test_a_build_failing_after_the_tlf_stage_stops_the_pdf_bundle(tmp_path, monkeypatch):
+    from submit import build  # noqa: PLC0415
+    from submit.project import Specs  # noqa: PLC0415
+    started = []
+
+    class Job:  # records what the build does with the bundle it started
+        def __init__(self, *args):
+            started.append(self)
+            self.cancelled = self.finished = False
+
+        def finish(self):
+            self.finished = True
+
+        def cancel(self):
+            self.cancelled = True
+
+    monkeypatch.setattr("submit.tlf.package.start_pdf_bundle", Job)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("validation broke")
+
+    monkeypatch.setattr(build, "validate_package", fail)
+    with pytest.raises(RuntimeError, match="validation broke"):
+        build.run_build(Specs(SPECS), None, tmp_path / "out")
+    assert len(started) == 1 and started[0].cancelled and not started[0].finished
+    assert not (tmp_path / "out" / "tlf").exists()

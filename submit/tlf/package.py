@@ -20,6 +20,7 @@ printed row in printed order, repeated key values shown (not blanked).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ from submit.tlf.layout import render_table
 from submit.tlf.listing import printed_listing, render_listing
 from submit.tlf.model import RenderedOutput
 from submit.tlf.paged import PagedOutput, page_output
-from submit.tlf.pdf_bundle import BUNDLE_FILE, BundleEntry, write_pdf_bundle
+from submit.tlf.pdf_bundle import BUNDLE_FILE, BundleEntry, PdfBundleJob, start_pdf_bundle
 from submit.tlf.rtf_writer import write_rtf
 from submit.tlf.settings import DEFAULT_FORMATS
 from submit.tlf.shell import FigureShell, ListingShell, TableShell
@@ -82,6 +83,33 @@ def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: 
     (docx, rtf, pdf: see submit.tlf.settings); returns the index.
 
     Every problem of every output is reported at once; a result without a shell is an error."""
+    return start_tlf_package(shells, results, out_dir, context, layout, formats).finish()
+
+
+@dataclass
+class PendingTlfPackage:
+    """Every output written but the PDF bundle, which LibreOffice converts in the background:
+    `finish()` waits for it and writes the index (its pdf_pages come from the bundle)."""
+    index: pd.DataFrame
+    path: Path  # tlf_index.csv
+    bundle: PdfBundleJob | None = None
+
+    def finish(self) -> pd.DataFrame:
+        counts = self.bundle.finish() if self.bundle is not None else None
+        if counts is not None:
+            last = np.cumsum(counts)
+            self.index["pdf_pages"] = [f"{b - n + 1}-{b}" for b, n in zip(last, counts)]
+        self.index.to_csv(self.path, index=False, lineterminator="\n")
+        return self.index
+
+    def cancel(self) -> None:
+        if self.bundle is not None:
+            self.bundle.cancel()
+
+
+def start_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: Path, context: TlfContext,
+                      layout: Layout | None = None, formats: Sequence[str] = DEFAULT_FORMATS) -> PendingTlfPackage:
+    """`write_tlf_package` up to the PDF bundle, which is started and left running."""
     layout = layout or load_layout()
     by_id = {s.id: s for s in shells}
     unknown = sorted(set(results) - set(by_id))
@@ -116,6 +144,7 @@ def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: 
                            "ard": f"ard/{o.id}.csv",
                            "population": o.population, "datasets": " ".join(o.datasets)} for o in rendered],
                          columns=list(INDEX_COLUMNS))
+    bundle = None
     if rendered:
         title = render_text(layout.combined_title, context, "layout combined_title")
         if "docx" in formats:
@@ -123,12 +152,8 @@ def write_tlf_package(shells: Sequence, results: Mapping[str, object], out_dir: 
         if "pdf" in formats:
             kind = "docx" if "docx" in formats else "rtf"
             entries = [BundleEntry(o.id, _doc_title(o), out_dir / f"{o.file}.{kind}") for o in rendered]
-            counts = write_pdf_bundle(entries, out_dir / BUNDLE_FILE, title, context.build_date)
-            if counts is not None:
-                last = np.cumsum(counts)
-                index["pdf_pages"] = [f"{b - n + 1}-{b}" for b, n in zip(last, counts)]
-    index.to_csv(out_dir / INDEX_FILE, index=False, lineterminator="\n")
-    return index
+            bundle = start_pdf_bundle(entries, out_dir / BUNDLE_FILE, title, context.build_date)
+    return PendingTlfPackage(index, out_dir / INDEX_FILE, bundle)
 
 
 def write_output_data(shell, result, path: Path) -> None:
