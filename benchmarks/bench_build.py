@@ -89,15 +89,16 @@ print("RESULT " + json.dumps({"size": size, "stages": stages, "build": round(tot
 
 
 def run_size(size: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, size, str(REPO)], stdout=subprocess.PIPE, text=True, cwd=REPO)
     result = {}
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT "):])
-        else:
-            print(line, flush=True)
-    if done.returncode:
-        sys.exit(f"size {size}: the build failed (exit {done.returncode}), see above")
+    with subprocess.Popen([sys.executable, "-c", CHILD, size, str(REPO)], stdout=subprocess.PIPE, text=True,
+                          cwd=REPO) as child:
+        for line in child.stdout:  # streamed: a large size runs for many minutes
+            if line.startswith("RESULT "):
+                result = json.loads(line[len("RESULT "):])
+            else:
+                print(line, end="", flush=True)
+    if child.returncode:
+        sys.exit(f"size {size}: the build failed (exit {child.returncode}), see above")
     return result
 
 
