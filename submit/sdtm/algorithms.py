@@ -68,8 +68,11 @@ class Exceptions:
         keep = ~(rows.filtered.astype(bool) & (rows._merge == "both")).to_numpy()
         self.rows = [r for r, k in zip(self.rows, keep) if k]  # the exceptions only, few
         explained = pd.concat([done, pd.DataFrame(self.rows, columns=keys)], ignore_index=True)
+        taken = {raw: rows.to_numpy(int) for raw, rows in explained.groupby("raw_dataset", sort=False).raw_row}
         for raw, n in sources.items():
-            lost = np.setdiff1d(np.arange(1, n + 1), explained.raw_row[explained.raw_dataset == raw].to_numpy(int))
+            seen = np.zeros(n + 2, dtype=bool)  # by 1-based raw row; the last slot takes rows beyond n
+            seen[np.minimum(taken.get(raw, np.empty(0, int)), n + 1)] = True
+            lost = np.flatnonzero(~seen[1:n + 1]) + 1
             self.add("", raw, lost - 1, "", [""] * len(lost), "not mapped to any SDTM domain")
 
     def frame(self) -> pd.DataFrame:
