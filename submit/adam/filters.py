@@ -38,7 +38,9 @@ COMBINATORS = ("any", "all", "not")
 
 
 def present(col: pd.Series) -> pd.Series:
-    return col.notna() & (col.astype("str") != "")
+    """Not missing and not blank text. Text compares as it is: `astype("str")` made a string per row."""
+    text = col if col.dtype == object or isinstance(col.dtype, pd.StringDtype) else col.astype("str")
+    return col.notna() & (text != "")
 
 
 def select(df: pd.DataFrame, filter: dict | None, fn: str = "filter") -> pd.DataFrame:

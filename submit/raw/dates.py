@@ -26,6 +26,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from submit.distinct import Distinct
+
 DEFAULT_DATE_FORMAT = "YYYY-MM-DD"
 DEFAULT_TIME_FORMAT = "HH:MM"
 UNKNOWN = "UNKNOWN|UNK|UN"  # longest first: the regular expression takes the first that fits
@@ -85,36 +87,11 @@ def calendar_dates(text: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
 
 
-@dataclass(frozen=True)
-class _Distinct:
-    """A column's distinct present values and, for each row, which one it holds (-1: missing):
-    results computed per value are put back on the rows by position."""
-
-    values: pd.Series
-    codes: np.ndarray
-    index: pd.Index
-    dtype: object
-
-    @classmethod
-    def of(cls, text: pd.Series) -> "_Distinct":
-        codes, uniques = pd.factorize(text)
-        return cls(pd.Series(np.asarray(uniques, dtype=object), dtype=object), codes, text.index, text.dtype)
-
-    def on_rows(self, result: pd.Series) -> pd.Series:
-        """A per-value result on the rows, missing where the cell is, typed as the cells."""
-        picked = np.append(result.to_numpy(dtype=object, na_value=None), None)[self.codes]
-        return pd.Series(picked, index=self.index, dtype=object).astype(self.dtype)
-
-    def flag(self, condition: pd.Series) -> pd.Series:
-        """A per-value condition on the rows; False where the cell is missing."""
-        return pd.Series(np.append(condition.to_numpy(dtype=bool, na_value=False), False)[self.codes], index=self.index)
-
-
 def parse_dates(text: pd.Series, fmt: str, partial: bool, yearcutoff: int) -> tuple[pd.Series, Failures]:
     """Canonical dates of a text column (empty cells already missing) and the cells that fail:
     not in the format, or not in the calendar."""
     form = date_format(fmt)
-    distinct = _Distinct.of(text)
+    distinct = Distinct.of(text)
     values = distinct.values
     parts = values.str.upper().str.extract(f"^(?:{form.pattern(partial)})$")
     if values.empty:
@@ -149,7 +126,7 @@ def parse_times(text: pd.Series, fmt: str) -> tuple[pd.Series, Failures]:
     """Canonical times (HH:MM, or HH:MM:SS for a format with seconds) of a text column and the
     cells that fail."""
     check_time_format(fmt)
-    distinct = _Distinct.of(text)
+    distinct = Distinct.of(text)
     values = distinct.values
     parts = values.str.extract(f"^(?:{_TIME[fmt]})$")
     if values.empty:

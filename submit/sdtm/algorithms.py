@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from submit.config import StudyConfig
+from submit.distinct import Distinct
 from submit.errors import InputError, Problem
 from submit.raw.dates import calendar_dates
 from submit.raw.schema import DEFAULT_SUBJECT
@@ -67,8 +68,11 @@ class Exceptions:
         keep = ~(rows.filtered.astype(bool) & (rows._merge == "both")).to_numpy()
         self.rows = [r for r, k in zip(self.rows, keep) if k]  # the exceptions only, few
         explained = pd.concat([done, pd.DataFrame(self.rows, columns=keys)], ignore_index=True)
+        taken = {raw: rows.to_numpy(int) for raw, rows in explained.groupby("raw_dataset", sort=False).raw_row}
         for raw, n in sources.items():
-            lost = np.setdiff1d(np.arange(1, n + 1), explained.raw_row[explained.raw_dataset == raw].to_numpy(int))
+            seen = np.zeros(n + 2, dtype=bool)  # by 1-based raw row; the last slot takes rows beyond n
+            seen[np.minimum(taken.get(raw, np.empty(0, int)), n + 1)] = True
+            lost = np.flatnonzero(~seen[1:n + 1]) + 1
             self.add("", raw, lost - 1, "", [""] * len(lost), "not mapped to any SDTM domain")
 
     def frame(self) -> pd.DataFrame:
@@ -212,18 +216,20 @@ def iso8601(ctx: SourceContext, date: str, time: str | None = None) -> pd.Series
     """ISO 8601 date or date-time from raw date and time parts. Partial dates stay partial
     (2011-03-UN -> 2011-03, 2011-UN-UN -> 2011); a time goes with a complete date only;
     an impossible date is reported and left empty."""
-    d = ctx.column(date).astype(object)
-    text = d.where(d.notna(), "")
-    text = text.str.replace("-UN-UN", "", regex=False).str.replace("-UN", "", regex=False)
+    distinct = Distinct.of(ctx.column(date))  # each date converted and checked once
+    text = distinct.values.str.replace("-UN-UN", "", regex=False).str.replace("-UN", "", regex=False)
     complete = text.str.len() == 10
     bad = complete & calendar_dates(text.where(complete)).isna()
+    text = distinct.rows(text.where(~bad, ""), "")
+    complete, bad = distinct.flag(complete), distinct.flag(bad)
     if bad.any():
         ctx.report(bad, date, "impossible date")
-        text = text.where(~bad, "")
     if time is not None:
         t = ctx.column(time).astype(object)
-        has_time = complete & ~bad & t.notna() & (t.astype(str) != "")
-        text = text.where(~has_time, text + "T" + t.astype(str))
+        has_time = (complete & ~bad & t.notna() & (t != "")).to_numpy()
+        text = text.to_numpy(dtype=object, copy=True)
+        text[has_time] = text[has_time] + "T" + t[has_time].astype(str).to_numpy(dtype=object)
+        text = pd.Series(text, index=t.index, dtype=object)
     return text.astype(object)
 
 
@@ -340,13 +346,17 @@ def derive_seq(df: pd.DataFrame, ctx: DomainContext, target: str, order: list[st
 @domain_algorithm
 def derive_study_day(df: pd.DataFrame, ctx: DomainContext, dtc: str, target: str) -> pd.DataFrame:
     """--DY from --DTC and DM.RFSTDTC: complete dates only, no day 0 (day 1 = reference date)."""
-    ref = pd.to_datetime(df.USUBJID.map(ctx.dm.set_index("USUBJID").RFSTDTC.str.slice(0, 10)),
-                         format="%Y-%m-%d", errors="coerce")
-    text = df[dtc].astype(str).str.slice(0, 10)
-    day = pd.to_datetime(text.where(text.str.len() == 10), format="%Y-%m-%d", errors="coerce")
-    delta = (day - ref).dt.days
+    ref = df.USUBJID.map(_complete_date(ctx.dm.set_index("USUBJID").RFSTDTC))
+    distinct = Distinct.of(df[dtc])  # each date converted once
+    delta = (distinct.rows(_complete_date(distinct.values)) - ref).dt.days
     df[target] = np.where(delta >= 0, delta + 1, delta).astype(float)
     return df
+
+
+def _complete_date(dtc: pd.Series) -> pd.Series:
+    """The date of each --DTC as datetime64 where it has a complete one (NaT elsewhere)."""
+    text = dtc.astype(str).str.slice(0, 10)
+    return pd.to_datetime(text.where(text.str.len() == 10), format="%Y-%m-%d", errors="coerce")
 
 
 def number_text(values: pd.Series, decimals: int = 4) -> pd.Series:
@@ -360,6 +370,12 @@ def number_text(values: pd.Series, decimals: int = 4) -> pd.Series:
     return pd.Series(text[codes], index=values.index, dtype=object)
 
 
+def _numbers(values: pd.Series) -> pd.Series:
+    """Raw results as float (NaN where not a number), each distinct text converted once."""
+    distinct = Distinct.of(values)
+    return distinct.rows(pd.to_numeric(distinct.values, errors="coerce").astype(float))
+
+
 @domain_algorithm
 def derive_standardize(df: pd.DataFrame, ctx: DomainContext, prefix: str, units: dict, decimals: int = 4) -> pd.DataFrame:
     """--STRESN/--STRESC/--STRESU and the standard range from the original result: for each test
@@ -367,7 +383,7 @@ def derive_standardize(df: pd.DataFrame, ctx: DomainContext, prefix: str, units:
     original unit. A numeric result in an unlisted unit is reported, never guessed."""
     p = prefix
     test, unit = df[f"{p}TESTCD"].astype(object), df[f"{p}ORRESU"].astype(object)
-    orig = pd.to_numeric(df[f"{p}ORRES"], errors="coerce")
+    orig = _numbers(df[f"{p}ORRES"])
     table = pd.DataFrame([(t, u, spec["unit"], float(f)) for t, spec in units.items() for u, f in spec["from"].items()],
                          columns=["t", "u", "std_unit", "factor"])
     conv = pd.DataFrame({"t": test.to_numpy(), "u": unit.to_numpy()}).merge(table, how="left", on=["t", "u"])
@@ -385,7 +401,7 @@ def derive_standardize(df: pd.DataFrame, ctx: DomainContext, prefix: str, units:
     df[f"{p}STRESU"] = std_unit.where(df[f"{p}STRESC"].notna())
     for side in ("LO", "HI"):
         if f"{p}ORNR{side}" in df:
-            df[f"{p}STNR{side}"] = (pd.to_numeric(df[f"{p}ORNR{side}"], errors="coerce") * factor).round(decimals)
+            df[f"{p}STNR{side}"] = (_numbers(df[f"{p}ORNR{side}"]) * factor).round(decimals)
     return df
 
 

@@ -77,7 +77,8 @@ def with_spec_types(df: pd.DataFrame, variables) -> pd.DataFrame:
     for v in variables:
         if v.is_char:
             col = df[v.name].astype(object)
-            df[v.name] = col.where(col.notna() & (col.astype(str) != ""), None)
+            # `!= ""` compares the objects in C; `astype(str)` built an Arrow string per row first
+            df[v.name] = col.where(col.notna() & (col != ""), None)
         else:
             df[v.name] = pd.to_numeric(df[v.name], errors="coerce").astype(float)
     return df

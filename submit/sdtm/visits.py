@@ -23,8 +23,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from submit.distinct import Distinct
 from submit.errors import InputError, Problem
 from submit.sdtm.algorithms import SourceContext, raw_text, variable_algorithm
 from submit.spec.model import Spec
@@ -49,7 +51,8 @@ class VisitSchedule:
 
     def lookup(self, codes: pd.Series) -> pd.DataFrame:
         """VISIT and VISITNUM of raw codes (null where unknown), resolved once per distinct code."""
-        unique = pd.Series(codes.dropna().unique(), dtype=object).astype(str)
+        distinct = Distinct.of(codes)
+        unique = distinct.values.astype(str)
         visit = unique.map(self.codes.VISIT).astype(object)
         num = unique.map(self.codes.VISITNUM).astype(float)
         for rule in self.numbered:
@@ -60,9 +63,7 @@ class VisitSchedule:
             # the template filled per distinct code (a study has a few hundred), never evaluated
             filled = pd.Series([rule.visit.replace("{n}", str(x)) for x in n.where(hit, "")], index=n.index)
             visit = visit.where(~hit, filled)
-        table = pd.DataFrame({"VISIT": visit.to_numpy(), "VISITNUM": num.to_numpy()}, index=unique.to_numpy())
-        text = codes.astype(object).where(codes.isna(), codes.astype(str))
-        return pd.DataFrame({"VISIT": text.map(table.VISIT).astype(object), "VISITNUM": text.map(table.VISITNUM)},
+        return pd.DataFrame({"VISIT": distinct.rows(visit.astype(object), np.nan), "VISITNUM": distinct.rows(num)},
                             index=codes.index)
 
 

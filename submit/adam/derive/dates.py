@@ -17,6 +17,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from submit.adam.filters import select
 from submit.adam.registry import bad_argument, derivation
@@ -26,6 +28,7 @@ LEVELS = ("n", "s", "m", "h", "D", "M")  # highest imputation, lowest first
 DATE_LEVELS = ("n", "D", "M")
 _ISO = (r"^(?P<y>\d{4}|-)?(?:-(?P<m>\d{2}|-)(?:-(?P<d>\d{2}|-))?)?"
         r"(?:T(?P<H>\d{2}|-)(?::(?P<M>\d{2}|-)(?::(?P<S>\d{2}|-)(?:\.\d+)?)?)?)?$")
+_PARTS = ("y", "m", "d", "H", "M", "S")
 _FIXED_DATE = re.compile(r"^(\d{2})-(\d{2})$")
 _FIXED_TIME = re.compile(r"^(\d{2}):(\d{2}):(\d{2})$")
 
@@ -33,10 +36,17 @@ _FIXED_TIME = re.compile(r"^(\d{2}):(\d{2}):(\d{2})$")
 def _parts(dtc: pd.Series) -> pd.DataFrame:
     """Year, month, day, hour, minute, second of each --DTC as numbers (NaN where not given);
     a text that is not ISO 8601 gives all NaN."""
-    text = dtc.astype("str").where(dtc.notna(), "").str.strip()
-    parts = text.str.extract(_ISO)
-    return pd.DataFrame({k: pd.to_numeric(c.astype(object).where(c.notna() & (c != "-")), errors="coerce")
-                         .astype("float64") for k, c in parts.items()}, index=dtc.index)
+    # Parsed once per distinct text (dates repeat across records and subjects) by Arrow's regular
+    # expressions, then taken back to the rows: code -1 (missing) takes the appended all-NaN row.
+    codes, distinct = pd.factorize(dtc)
+    text = pa.array(pd.Series(distinct).astype("str").str.strip().array)
+    found = pc.extract_regex(text, _ISO)
+    numbers = np.full((len(text) + 1, len(_PARTS)), np.nan)
+    for i, name in enumerate(_PARTS):
+        part = pc.struct_field(found, name)  # "" where the part is not given, "-" where unknown
+        given = pc.and_kleene(pc.not_equal(part, ""), pc.not_equal(part, "-"))
+        numbers[:-1, i] = pc.cast(pc.if_else(given, part, None), pa.float64()).to_numpy(zero_copy_only=False)
+    return pd.DataFrame(numbers[codes], columns=list(_PARTS), index=dtc.index)
 
 
 def _date_fill(date_imputation: str, fn: str, arg: str) -> tuple[float, float, float]:
