@@ -90,8 +90,8 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                                                      lineterminator="\n")
 
         def sdtm() -> None:
-            layers["sdtm"] = build_sdtm(specs.folder / "sdtm", raw["extract"].frames, study, staging,
-                                        subjects=raw["extract"].subjects)
+            extract = raw.pop("extract")  # nothing after SDTM reads the raw frames: freed with the stage
+            layers["sdtm"] = build_sdtm(specs.folder / "sdtm", extract.frames, study, staging, subjects=extract.subjects)
 
         def take() -> None:
             layers["sdtm"] = take_sdtm(sdtm_input, specs.folder / "sdtm" if has["sdtm"] else None, study, staging,
