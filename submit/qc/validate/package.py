@@ -76,6 +76,29 @@ class Dataset:
             self._cache[key] = column.fillna("").astype(str) if self.is_char(variable) else as_text(column)
         return self._cache[key]
 
+    def distinct(self, variable: str) -> tuple[np.ndarray, pd.Index]:
+        """`text(variable)` factorized: (code per record, distinct texts). Checks comparing text with
+        a set of values compare the few distinct values, then gather by code."""
+        key = ("distinct", variable)
+        if key not in self._cache:
+            codes, uniques = pd.factorize(self.text(variable))
+            self._cache[key] = codes, pd.Index(uniques, dtype=object)
+        return self._cache[key]
+
+    def isin(self, variable: str, values) -> np.ndarray:
+        """Per record: its text is one of `values`."""
+        codes, uniques = self.distinct(variable)
+        return uniques.isin(list(values))[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+    def nbytes(self, variable: str) -> np.ndarray:
+        """Per record: the UTF-8 bytes of its text."""
+        key = ("nbytes", variable)
+        if key not in self._cache:
+            codes, uniques = self.distinct(variable)
+            sizes = np.array([len(v.encode("utf-8")) for v in uniques], dtype=np.int64)
+            self._cache[key] = sizes[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+        return self._cache[key]
+
     def usubjid(self) -> pd.Series | None:
         return self.data["USUBJID"].fillna("").astype(str) if "USUBJID" in self.data else None
 
