@@ -104,6 +104,14 @@ class Dataset:
 
 
 def as_text(numbers: pd.Series) -> pd.Series:
+    """Numbers as text: whole numbers without ".0", missing as "". Formatted once per distinct value
+    (a Python step each), then gathered by row."""
+    codes, distinct = pd.factorize(numbers.to_numpy(dtype="float64", na_value=np.nan), use_na_sentinel=True)
+    texts = np.append(_as_text(pd.Series(distinct, dtype="float64")).to_numpy(dtype=object), "")  # code -1: ""
+    return pd.Series(texts[codes], index=numbers.index, dtype=object).astype(str)
+
+
+def _as_text(numbers: pd.Series) -> pd.Series:
     values = numbers.to_numpy(dtype="float64", na_value=np.nan)
     whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
     out = pd.Series(numbers.astype(str).to_numpy(), index=numbers.index, dtype=object)
