@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
-import pyreadstat
 
 from submit.errors import InputError, Problem
 from submit.xpt.reader import Unsupported, XptFile
@@ -71,6 +70,8 @@ def _decoded(path: Path, read, encoding: str | None):
     """`read(encoding)` with the declared encoding, else with each of DETECTED_ENCODINGS until one
     decodes; returns (result, encoding used). The first detection attempt is `read(None)`, the
     reader's own default (UTF-8, or for SAS7BDAT the encoding the file declares)."""
+    import pyreadstat  # noqa: PLC0415 (XPT v5 of UTF-8 text, what a build reads, needs no pyreadstat)
+
     tried = (encoding,) if encoding else DETECTED_ENCODINGS
     for i, candidate in enumerate(tried):
         try:
@@ -100,6 +101,8 @@ def _sas(path: Path, fmt: str, as_text: bool, encoding: str | None) -> tuple[pd.
         fast = _fast_xpt(path)
         if fast is not None:
             return fast
+    import pyreadstat  # noqa: PLC0415
+
     reader = pyreadstat.read_xport if fmt == "xpt" else pyreadstat.read_sas7bdat
     # Dates stay as numbers here when as_text is False (SAS days since 1960) unless formatted;
     # pyreadstat converts date-formatted numerics to datetime objects.

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from submit.define.measure import ISO8601_TYPES, NUMERIC_TYPES, Selector, digits, numbers_in_text, text_length, \
     text_values
@@ -138,6 +137,8 @@ class _Checker:
             name, label, columns = xpt.name, xpt.label, xpt.columns
             data = xpt.frame(needed(columns))
         except Unsupported:  # not plain XPT v5 of UTF-8 text: ReadStat reads it
+            import pyreadstat  # noqa: PLC0415
+
             _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
             name, label = meta.table_name or "", meta.file_label or ""
             columns = [XptColumn(c, meta.column_names_to_labels.get(c) or "",
@@ -187,7 +188,7 @@ class _Checker:
                        name)
         if name not in xpt.data:
             return  # a text variable without codelist or value list: its length was compared above
-        column = xpt.data[name]
+        column = xpt.select.distinct(name)
         if item.data_type != "text":  # text fits: the XPT stores no value longer than its length
             self.fits(xpt.path, what, name, item, column)
         self.codelist(xpt.path, what, name, item, column)
@@ -195,7 +196,8 @@ class _Checker:
             self.value_list(group, item, xpt)
 
     def fits(self, path: Path, what: str, name: str, item: Item, column: pd.Series) -> None:
-        """Values of `column` (a variable's, or a where clause's records of it) fit the item."""
+        """Values of `column` (the distinct values of a variable, or of a where clause's records of
+        it) fit the item."""
         if item.data_type in ISO8601_TYPES:
             return
         if item.data_type == "text":
@@ -252,7 +254,7 @@ class _Checker:
                 continue
             conditions = tuple(c for w in entry.where for c in self.define.where_clauses.get(w, ()))
             mask = self.conditions_mask(conditions, group, xpt)
-            rows = xpt.data[parent.name][mask]
+            rows = xpt.select.distinct(parent.name, mask)
             what = f"{group.name}.{parent.name} where {', '.join(entry.where)}"
             self.fits(xpt.path, what, parent.name, item, rows)
             self.codelist(xpt.path, what, parent.name, item, rows)

@@ -68,8 +68,8 @@ def sas_numbers(series: pd.Series, display_format: str = "") -> np.ndarray:
 
 
 def text_values(series: pd.Series) -> pd.Series:
-    """Text as XPT stores it: missing as "", trailing blanks dropped."""
-    return series.astype(object).where(series.notna(), "").astype(str).str.rstrip(" ")
+    """Text as XPT stores it: missing as "", trailing blanks dropped (Arrow string operations)."""
+    return series.astype(str).fillna("").str.rstrip(" ")
 
 
 def numbers_in_text(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -112,10 +112,20 @@ class Selector:
         """Does any row have `variable` EQ `value`?"""
         return bool(self.mask([(variable, "EQ", (value,))]).any())
 
+    def distinct(self, variable: str, mask: np.ndarray | None = None) -> pd.Series:
+        """The distinct values of `variable` (on the rows of `mask`): numbers as they are, text as
+        `text_values` gives it. What the checks of values need: lengths, digits and codelists
+        depend on the set of values alone."""
+        column = self.df[variable]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            return (column if mask is None else column[mask]).drop_duplicates()
+        codes, text = self._distinct(variable)
+        return text.iloc[np.unique(codes if mask is None else codes[mask])]  # code -1 (missing): the last, ""
+
     def _distinct(self, variable: str) -> tuple[np.ndarray, pd.Series]:
         if variable not in self._text:
             codes, distinct = pd.factorize(self.df[variable], use_na_sentinel=True)
-            text = text_values(pd.Series(distinct, dtype=object)).tolist() + [""]  # code -1 (missing): ""
+            text = np.append(text_values(pd.Series(distinct)).to_numpy(dtype=object), "")  # code -1 (missing): ""
             self._text[variable] = codes, pd.Series(text, dtype=object)
         return self._text[variable]
 

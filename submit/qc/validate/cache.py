@@ -5,8 +5,8 @@ of reading and checking them (issue 19: `submit validate` of the default package
 The key covers the bytes of the package's dataset folders (every XPT and the define.xml, with their
 paths relative to the package root), of the spec folders and the explanations file, the CT version
 and the standards asked for, and the source of this program (every file of the installed `submit`
-package, which holds the rules catalogue and the shipped CT) with the versions of pandas and
-pyreadstat: a change to any of these validates again. A CT folder of the user's ($SUBMIT_CT) is not
+package, which holds the rules catalogue and the shipped CT) with the versions of the libraries
+that read and check the data: a change to any of these validates again. A CT folder of the user's ($SUBMIT_CT) is not
 hashed: with it, nothing is cached."""
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from __future__ import annotations
 import hashlib
 import os
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
-
-import pandas as pd
 
 import submit
 from submit.cache import cache_root
@@ -37,9 +36,8 @@ def _add(digest, label: str, data: bytes) -> None:
 @lru_cache(maxsize=1)
 def _program() -> bytes:
     """The digest of the program: every file of the `submit` package (source, rules, CT, schemas)."""
-    import pyreadstat  # noqa: PLC0415
-
-    digest = hashlib.sha256(f"{CACHE_FORMAT}|{submit.__version__}|{pd.__version__}|{pyreadstat.__version__}".encode())
+    versions = "|".join(version(name) for name in ("pandas", "pyarrow", "numpy", "pyreadstat", "lxml"))
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{submit.__version__}|{versions}".encode())
     package = Path(submit.__file__).parent
     for path in _files(package):
         _add(digest, path.relative_to(package).as_posix(), path.read_bytes())
