@@ -226,13 +226,13 @@ class _Checker:
         codelist = self.define.codelists.get(item.codelist)
         if codelist is None or codelist.values is None:
             return
-        values = pd.Series(column.dropna().unique())  # distinct values first: columns can be long
+        # `column` holds distinct values (Selector.distinct), few: compared as Python sets
         if pd.api.types.is_numeric_dtype(column.dtype):
             allowed = set(pd.to_numeric(pd.Series(codelist.values, dtype=object), errors="coerce").dropna())
-            outside = values[~values.isin(allowed)].tolist()
+            outside = [v for v in dict.fromkeys(column.dropna().tolist()) if v not in allowed]
         else:
-            values = pd.Series(text_values(values).unique())
-            outside = values[(values != "") & ~values.isin(set(codelist.values))].tolist()
+            allowed = set(codelist.values)
+            outside = [v for v in dict.fromkeys(column.tolist()) if v != "" and v not in allowed]
         if not outside:
             return
         message = f"{what}: values not in codelist {codelist.oid}: {_shown(outside)}"
