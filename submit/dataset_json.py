@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+from json.encoder import encode_basestring
 from pathlib import Path
 
 import numpy as np
@@ -69,13 +70,14 @@ def write_dataset_json(folder: Path, ndjson_min_records: int = NDJSON_MIN_RECORD
             problems += exc.problems
             continue
         target = xpt.with_suffix(".json")
-        target.write_bytes(_dumps({**metadata, "rows": rows}) + b"\n")
+        head = _dumps({**metadata, "rows": []})  # "rows" comes last: its "[]}" is where the rows go
+        target.write_bytes(head[:-2] + ",".join(rows).encode("utf-8") + b"]}\n")
         written.append(target)
         if metadata["records"] >= ndjson_min_records:
             target = xpt.with_suffix(".ndjson")
             with target.open("wb") as out:
                 out.write(_dumps(metadata) + b"\n")
-                out.writelines(_dumps(row) + b"\n" for row in rows)
+                out.writelines((row + "\n").encode("utf-8") for row in rows)
             written.append(target)
     if problems:
         for path in written:  # no half-written set of files
@@ -89,8 +91,9 @@ def _dumps(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
-def dataset_document(define: Define, group: Group, xpt: Path) -> tuple[dict, list[tuple]]:
-    """The metadata (every attribute but rows, in the specification's order) and the rows of one dataset."""
+def dataset_document(define: Define, group: Group, xpt: Path) -> tuple[dict, list[str]]:
+    """The metadata (every attribute but rows, in the specification's order) and the rows of one
+    dataset, each as its JSON text (what `_dumps` gives for the row's array)."""
     df, meta = read_dataset(xpt, as_text=True)  # SAS dates stay numbers; blanks are ""
     items = {define.items[oid].name: define.items[oid] for oid in group.items if oid in define.items}
     missing = [Problem(str(xpt), f"{group.name}.{name} has no ItemDef in {DEFINE}") for name in df.columns
@@ -122,7 +125,27 @@ def dataset_document(define: Define, group: Group, xpt: Path) -> tuple[dict, lis
         "columns": columns,
     }
     metadata = {k: v for k, v in metadata.items() if v != "" and v != {"name": "", "version": ""}}
-    return metadata, list(zip(*values)) if values else [() for _ in range(len(df))]  # tuples: JSON arrays
+    return metadata, _row_texts(values, len(df))
+
+
+def _json_value(value) -> str:
+    """What `_dumps` writes for one value: text through json's own string encoder (ensure_ascii=False)."""
+    return encode_basestring(value) if isinstance(value, str) else json.dumps(value, allow_nan=False)
+
+
+def _row_texts(columns: list[list], records: int) -> list[str]:
+    """Each row's JSON array text, column by column: every distinct value of a column is encoded
+    once (json.dumps as `_dumps` does it) and the rows are joined by Arrow, not a Python step per
+    value."""
+    if not columns:
+        return ["[]"] * records
+    texts = []
+    for values in columns:
+        codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        encoded = np.array([_json_value(v) for v in distinct] + ["null"], dtype=object)  # code -1 (None): null
+        texts.append(pa.array(encoded[codes], type=pa.string()))
+    joined = pc.binary_join_element_wise(*texts, ",")
+    return pc.binary_join_element_wise("[", joined, "]", "").to_pylist()
 
 
 def _column(item: Item, group: Group, series: pd.Series, numeric: bool,

@@ -1,5 +1,6 @@
 """Does define.xml describe the XPT files beside it? Compared file against file (the define read
-back, the XPTs read with pyreadstat, independent of the writer):
+back, the XPT files read as written, by submit.xpt.reader (pyreadstat for a file it does not read);
+neither shares code with the writer):
 
 - every XPT file is a dataset of the define and every dataset of the define an XPT file, with the
   same name and label; the same variables in the same order, each with the same label, type
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
-from submit.define.measure import (ISO8601_TYPES, NUMERIC_TYPES, digits, numbers_in_text, text_length,
-                                   text_values, where_mask)
+from submit.define.measure import ISO8601_TYPES, NUMERIC_TYPES, Selector, digits, numbers_in_text, text_length, \
+    text_values
+from submit.xpt.reader import Unsupported, XptColumn, XptFile
 from submit.define.reader import Condition, Define, Group, Item, read_define
 from submit.errors import Problem
 from submit.spec.ct import Terminology, load_terminology
@@ -34,8 +35,11 @@ SHOWN_VALUES = 10  # values listed in one problem
 @dataclass(frozen=True)
 class Xpt:
     path: Path
-    data: pd.DataFrame
-    meta: object  # pyreadstat metadata
+    name: str  # in the member header
+    label: str
+    columns: dict[str, XptColumn]  # in file order
+    data: pd.DataFrame  # the columns a check reads
+    select: Selector  # the records where clauses select, over `data`
 
 
 @dataclass
@@ -75,7 +79,7 @@ class _Checker:
         self.out = Consistency()
         self.written_later: frozenset[str] = frozenset()
         self.where = str(define.path)
-        self.data: dict[str, pd.DataFrame] = {}  # XPT data by dataset name, read once
+        self.data: dict[str, Xpt] = {}  # XPT data by dataset name, read once
 
     def error(self, file: Path | str, message: str, column: str | None = None) -> None:
         self.out.errors.append(Problem(str(file), message, column=column))
@@ -107,7 +111,7 @@ class _Checker:
             except Exception as exc:  # pyreadstat raises its own and OS errors  # noqa: BLE001
                 self.error(files[path], f"cannot be read as XPT: {exc}")
                 continue
-            self.data[group.name] = xpt.data
+            self.data[group.name] = xpt
             self.dataset(group, xpt)
         for path in sorted(set(files) - described):
             self.error(files[path], "this XPT file is not a dataset of define.xml")
@@ -117,29 +121,43 @@ class _Checker:
 
     # ------------------------------------------------------------------------------------ datasets
     def read(self, group: Group, path: Path) -> Xpt:
-        """The XPT's metadata, and the values of the columns a check reads: numbers, codelist and
-        value-level variables, variables of where clauses (text lengths come from the metadata)."""
-        _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+        """The XPT's attributes, and the values of the columns a check reads: numbers, codelist and
+        value-level variables, variables of where clauses (text lengths come from the attributes)."""
         items = {self.define.items[oid].name: self.define.items[oid] for oid in group.items
                  if oid in self.define.items}
         tested = {self.define.items[c.item].name for conditions in self.define.where_clauses.values()
                   for c in conditions if c.item in group.items and c.item in self.define.items}
-        needed = [c for c in meta.column_names if meta.readstat_variable_types[c] != "string" or c in tested
-                  or (c in items and (items[c].codelist or items[c].value_list))]
-        if not needed:
-            return Xpt(path, pd.DataFrame(index=range(meta.number_rows or 0)), meta)
-        data, _ = pyreadstat.read_xport(str(path), usecols=needed, disable_datetime_conversion=True)
-        return Xpt(path, data, meta)
+
+        def needed(columns) -> list[str]:
+            return [c.name for c in columns if c.type != "char" or c.name in tested
+                    or (c.name in items and (items[c.name].codelist or items[c.name].value_list))]
+
+        try:
+            xpt = XptFile(path)
+            name, label, columns = xpt.name, xpt.label, xpt.columns
+            data = xpt.frame(needed(columns))
+        except Unsupported:  # not plain XPT v5 of UTF-8 text: ReadStat reads it
+            import pyreadstat  # noqa: PLC0415
+
+            _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+            name, label = meta.table_name or "", meta.file_label or ""
+            columns = [XptColumn(c, meta.column_names_to_labels.get(c) or "",
+                                 "char" if meta.readstat_variable_types[c] == "string" else "num",
+                                 meta.variable_storage_width[c], meta.original_variable_types.get(c) or "", 0)
+                       for c in meta.column_names]
+            wanted = needed(columns)
+            data = (pyreadstat.read_xport(str(path), usecols=wanted, disable_datetime_conversion=True)[0] if wanted
+                    else pd.DataFrame(index=range(meta.number_rows or 0)))
+        return Xpt(path, name, label, {c.name: c for c in columns}, data, Selector(data))
 
     def dataset(self, group: Group, xpt: Xpt) -> None:
-        meta = xpt.meta
-        if (meta.table_name or "") != group.name:
-            self.error(xpt.path, f"dataset name {meta.table_name!r} but define.xml names it {group.name}")
-        if (meta.file_label or "") != group.label:
-            self.error(xpt.path, f"dataset label {meta.file_label!r} but define.xml says {group.label!r}")
+        if xpt.name != group.name:
+            self.error(xpt.path, f"dataset name {xpt.name!r} but define.xml names it {group.name}")
+        if xpt.label != group.label:
+            self.error(xpt.path, f"dataset label {xpt.label!r} but define.xml says {group.label!r}")
         items = [self.define.items[oid] for oid in group.items if oid in self.define.items]
         defined = [i.name for i in items]
-        columns = list(meta.column_names)
+        columns = list(xpt.columns)
         for name in [c for c in columns if c not in defined]:
             self.error(xpt.path, f"variable {name} is in the XPT file but not in define.xml dataset {group.name}",
                        name)
@@ -147,31 +165,30 @@ class _Checker:
             self.error(xpt.path, f"variable {name} of define.xml dataset {group.name} is not in the XPT file", name)
         if set(columns) == set(defined) and columns != defined:
             self.error(xpt.path, f"variable order {' '.join(columns)} but define.xml has {' '.join(defined)}")
-        labels = dict(zip(meta.column_names, meta.column_labels))
         for item in items:
-            if item.name in columns:
-                self.variable(group, item, xpt, labels.get(item.name) or "")
+            if item.name in xpt.columns:
+                self.variable(group, item, xpt, xpt.columns[item.name])
 
-    def variable(self, group: Group, item: Item, xpt: Xpt, label: str) -> None:
-        meta, name = xpt.meta, item.name
+    def variable(self, group: Group, item: Item, xpt: Xpt, attributes: XptColumn) -> None:
+        name, label = item.name, attributes.label
         what = f"{group.name}.{name}"
         if label != item.label:
             self.error(xpt.path, f"{what}: label {label!r} but define.xml says {item.label!r}", name)
-        is_char = meta.readstat_variable_types[name] == "string"
+        is_char = attributes.type == "char"
         if is_char == (item.data_type in NUMERIC_TYPES):
             kind = "character" if is_char else "numeric"
             self.error(xpt.path, f"{what}: {kind} in the XPT file but DataType {item.data_type} in define.xml", name)
             return
-        if _format(meta.original_variable_types.get(name)) != _format(item.display_format):
-            self.error(xpt.path, f"{what}: format {meta.original_variable_types.get(name) or '(none)'} but "
+        if _format(attributes.format) != _format(item.display_format):
+            self.error(xpt.path, f"{what}: format {attributes.format or '(none)'} but "
                                  f"define.xml DisplayFormat {item.display_format or '(none)'}", name)
-        width = meta.variable_storage_width[name]
+        width = attributes.length
         if item.data_type == "text" and item.length != width:
             self.error(xpt.path, f"{what}: length {width} in the XPT file but Length {item.length} in define.xml",
                        name)
         if name not in xpt.data:
             return  # a text variable without codelist or value list: its length was compared above
-        column = xpt.data[name]
+        column = xpt.select.distinct(name)
         if item.data_type != "text":  # text fits: the XPT stores no value longer than its length
             self.fits(xpt.path, what, name, item, column)
         self.codelist(xpt.path, what, name, item, column)
@@ -179,7 +196,8 @@ class _Checker:
             self.value_list(group, item, xpt)
 
     def fits(self, path: Path, what: str, name: str, item: Item, column: pd.Series) -> None:
-        """Values of `column` (a variable's, or a where clause's records of it) fit the item."""
+        """Values of `column` (the distinct values of a variable, or of a where clause's records of
+        it) fit the item."""
         if item.data_type in ISO8601_TYPES:
             return
         if item.data_type == "text":
@@ -208,13 +226,13 @@ class _Checker:
         codelist = self.define.codelists.get(item.codelist)
         if codelist is None or codelist.values is None:
             return
-        values = pd.Series(column.dropna().unique())  # distinct values first: columns can be long
+        # `column` holds distinct values (Selector.distinct), few: compared as Python sets
         if pd.api.types.is_numeric_dtype(column.dtype):
             allowed = set(pd.to_numeric(pd.Series(codelist.values, dtype=object), errors="coerce").dropna())
-            outside = values[~values.isin(allowed)].tolist()
+            outside = [v for v in dict.fromkeys(column.dropna().tolist()) if v not in allowed]
         else:
-            values = pd.Series(text_values(values).unique())
-            outside = values[(values != "") & ~values.isin(set(codelist.values))].tolist()
+            allowed = set(codelist.values)
+            outside = [v for v in dict.fromkeys(column.tolist()) if v != "" and v not in allowed]
         if not outside:
             return
         message = f"{what}: values not in codelist {codelist.oid}: {_shown(outside)}"
@@ -224,10 +242,10 @@ class _Checker:
             self.error(path, message, name)
 
     # --------------------------------------------------------------------------------- value level
-    def conditions_mask(self, conditions: tuple[Condition, ...], group: Group, data: pd.DataFrame) -> np.ndarray:
+    def conditions_mask(self, conditions: tuple[Condition, ...], group: Group, xpt: Xpt) -> np.ndarray:
         own = [(self.define.items[c.item].name, c.comparator, c.values) for c in conditions
                if c.item in self.define.items and c.item in group.items]
-        return where_mask(data, own)
+        return xpt.select.mask(own)
 
     def value_list(self, group: Group, parent: Item, xpt: Xpt) -> None:
         for entry in self.define.value_lists.get(parent.value_list, ()):
@@ -235,8 +253,8 @@ class _Checker:
             if item is None:
                 continue
             conditions = tuple(c for w in entry.where for c in self.define.where_clauses.get(w, ()))
-            mask = self.conditions_mask(conditions, group, xpt.data)
-            rows = xpt.data[parent.name][mask]
+            mask = self.conditions_mask(conditions, group, xpt)
+            rows = xpt.select.distinct(parent.name, mask)
             what = f"{group.name}.{parent.name} where {', '.join(entry.where)}"
             self.fits(xpt.path, what, parent.name, item, rows)
             self.codelist(xpt.path, what, parent.name, item, rows)
@@ -249,17 +267,17 @@ class _Checker:
             if len(groups) != 1:
                 continue  # conditions across datasets (or on none in this define): nothing to select
             group = next(iter(groups.values()))
-            data = self.data.get(group.name)
-            if data is None:
+            xpt = self.data.get(group.name)
+            if xpt is None:
                 continue  # its file is missing or unreadable: reported with the dataset
             for c in conditions:
                 name = self.define.items[c.item].name
-                if c.comparator in ("EQ", "IN") and name in data:
+                if c.comparator in ("EQ", "IN") and name in xpt.data:
                     for value in c.values:
-                        if not where_mask(data, [(name, "EQ", (value,))]).any():
+                        if not xpt.select.occurs(name, value):
                             self.error(self.where, f"where clause {oid}: no {group.name} record has "
                                                    f"{name} = {value!r}", name)
-            if not self.conditions_mask(conditions, group, data).any():
+            if not self.conditions_mask(conditions, group, xpt).any():
                 self.error(self.where, f"where clause {oid}: selects no record of {group.name}")
 
     # --------------------------------------------------------------------------------------- hrefs

@@ -6,17 +6,17 @@ xml-stylesheet instruction, so that the define opens readably in a browser as we
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
 from lxml import etree
 
-_STYLESHEET = ("defineutils.definehtml", "define2-1.xsl")
+from submit.define.schema import defineutils_file
+
+_STYLESHEET = ("definehtml", "define2-1.xsl")
 
 
 def stylesheet_bytes() -> bytes:
-    package, resource = _STYLESHEET
-    return (files(package) / resource).read_bytes()
+    return defineutils_file(*_STYLESHEET).read_bytes()
 
 
 @lru_cache(maxsize=1)

@@ -68,8 +68,8 @@ def sas_numbers(series: pd.Series, display_format: str = "") -> np.ndarray:
 
 
 def text_values(series: pd.Series) -> pd.Series:
-    """Text as XPT stores it: missing as "", trailing blanks dropped."""
-    return series.astype(object).where(series.notna(), "").astype(str).str.rstrip(" ")
+    """Text as XPT stores it: missing as "", trailing blanks dropped (Arrow string operations)."""
+    return series.astype(str).fillna("").str.rstrip(" ")
 
 
 def numbers_in_text(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -82,22 +82,52 @@ def numbers_in_text(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
 def where_mask(df: pd.DataFrame, conditions: Iterable[tuple[str, str, tuple[str, ...]]]) -> np.ndarray:
     """Rows meeting every (variable, comparator, values) condition; a missing variable selects none.
     Numeric variables compare as numbers, character ones as text (trailing blanks dropped)."""
-    mask = np.ones(len(df), dtype=bool)
-    for variable, comparator, values in conditions:
-        if variable not in df.columns:
-            return np.zeros(len(df), dtype=bool)
-        column = df[variable]
+    return Selector(df).mask(conditions)
+
+
+class Selector:
+    """`where_mask` over one frame, for many where clauses: each text column is cleaned and
+    factorized once (its distinct values compared, then mapped back to the rows), not per clause."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.df = df
+        self._text: dict[str, tuple[np.ndarray, pd.Series]] = {}  # variable -> (codes, distinct text + "")
+
+    def mask(self, conditions: Iterable[tuple[str, str, tuple[str, ...]]]) -> np.ndarray:
+        mask = np.ones(len(self.df), dtype=bool)
+        for variable, comparator, values in conditions:
+            if variable not in self.df.columns:
+                return np.zeros(len(self.df), dtype=bool)
+            column = self.df[variable]
+            if pd.api.types.is_numeric_dtype(column.dtype):
+                numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+                targets = numbers.dropna().tolist()  # a value that is no number matches nothing (isin matches NaN)
+                mask &= _hit(column, comparator, targets)
+            else:
+                codes, text = self._distinct(variable)
+                mask &= _hit(text, comparator, list(values))[codes]
+        return mask
+
+    def occurs(self, variable: str, value: str) -> bool:
+        """Does any row have `variable` EQ `value`?"""
+        return bool(self.mask([(variable, "EQ", (value,))]).any())
+
+    def distinct(self, variable: str, mask: np.ndarray | None = None) -> pd.Series:
+        """The distinct values of `variable` (on the rows of `mask`): numbers as they are, text as
+        `text_values` gives it. What the checks of values need: lengths, digits and codelists
+        depend on the set of values alone."""
+        column = self.df[variable]
         if pd.api.types.is_numeric_dtype(column.dtype):
-            numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-            targets = numbers.dropna().tolist()  # a value that is no number matches nothing (isin matches NaN)
-            mask &= _hit(column, comparator, targets)
-        else:
-            # Text is compared on its distinct values, then mapped back to the rows: cleaning the text
-            # of every row costs a Python step per row, and this runs once per where clause.
-            codes, distinct = pd.factorize(column, use_na_sentinel=True)
-            text = text_values(pd.Series(distinct, dtype=object)).tolist() + [""]  # code -1 (missing): ""
-            mask &= _hit(pd.Series(text, dtype=object), comparator, list(values))[codes]
-    return mask
+            return (column if mask is None else column[mask]).drop_duplicates()
+        codes, text = self._distinct(variable)
+        return text.iloc[np.unique(codes if mask is None else codes[mask])]  # code -1 (missing): the last, ""
+
+    def _distinct(self, variable: str) -> tuple[np.ndarray, pd.Series]:
+        if variable not in self._text:
+            codes, distinct = pd.factorize(self.df[variable], use_na_sentinel=True)
+            text = np.append(text_values(pd.Series(distinct)).to_numpy(dtype=object), "")  # code -1 (missing): ""
+            self._text[variable] = codes, pd.Series(text, dtype=object)
+        return self._text[variable]
 
 
 def _hit(column: pd.Series, comparator: str, targets: list) -> np.ndarray:

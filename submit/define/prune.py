@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from submit.define.measure import where_mask
+from submit.define.measure import Selector
 from submit.spec.model import Spec
 
 log = logging.getLogger("submit.define")
@@ -29,13 +29,14 @@ def described_part(spec: Spec, datasets: Mapping[str, pd.DataFrame]) -> Spec:
         log.info("define.xml: no records, not in the package: %s", ", ".join(absent))
     clauses = {w.id: w for w in spec.where_clauses}
     kept, dropped = [], []
+    selectors: dict[str, Selector] = {}  # by dataset: its text columns factorized once
     for entry in spec.value_level:
         if entry.dataset not in datasets:
             continue
         clause = clauses.get(entry.where_clause)
-        data = datasets[entry.dataset]
-        if clause is not None and all(c.dataset == entry.dataset for c in clause.conditions) and not where_mask(
-                data, [(c.variable, c.comparator, c.values) for c in clause.conditions]).any():
+        select = selectors.setdefault(entry.dataset, Selector(datasets[entry.dataset]))
+        if clause is not None and all(c.dataset == entry.dataset for c in clause.conditions) and not select.mask(
+                [(c.variable, c.comparator, c.values) for c in clause.conditions]).any():
             dropped.append(entry)
         else:
             kept.append(entry)

@@ -23,8 +23,8 @@ from lxml import etree
 import submit
 from submit.config import StudyConfig
 from submit.define.inputs import DefineInputs
-from submit.define.measure import (ISO8601_TYPES, digits, numbers_in_text, sas_numbers, text_length,
-                                   text_values, where_mask)
+from submit.define.measure import (ISO8601_TYPES, Selector, digits, numbers_in_text, sas_numbers, text_length,
+                                   text_values)
 from submit.define.standards import ct_standards, implementation_guide
 from submit.errors import Problem
 from submit.spec.model import Dataset, Document, Spec, ValueLevel, Variable
@@ -282,9 +282,11 @@ class _Builder:
         order = {(v.dataset, v.name): v.order for v in self.spec.variables}
         rows = [x for x in self.spec.value_level if x.dataset in rank]
         parents = sorted({(x.dataset, x.variable) for x in rows}, key=lambda k: (rank[k[0]], order.get(k, 0)))
+        selectors: dict[str, Selector] = {}  # by dataset: its text columns factorized once
         for ds, var in parents:
             value_list = _el(mdv, dfn("ValueListDef"), {"OID": f"VL.{ds}.{var}"})
             df = self.data[ds]
+            select = selectors.setdefault(ds, Selector(df))
             mine = sorted((x for x in rows if (x.dataset, x.variable) == (ds, var)), key=lambda x: x.order)
             for number, x in enumerate(mine, 1):
                 what = f"{ds}.{var} where {x.where_clause}"
@@ -298,8 +300,8 @@ class _Builder:
                     "ItemOID": oid, "OrderNumber": number, "Mandatory": _yes(x.mandatory),
                     "MethodOID": self.use("method", x.method, self.methods, what)})
                 _el(ref, dfn("WhereClauseRef"), {"WhereClauseOID": clause.id})
-                mask = where_mask(df, [(c.variable, c.comparator, c.values) for c in clause.conditions
-                                       if c.dataset == ds])
+                mask = select.mask([(c.variable, c.comparator, c.values) for c in clause.conditions
+                                    if c.dataset == ds])
                 self.item_def(mdv, oid, x, df[var][mask] if var in df else None, what, name=var)
 
     def where_clause_defs(self, mdv: etree._Element, included: set[str]) -> None:

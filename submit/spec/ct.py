@@ -16,7 +16,6 @@ import hashlib
 import io
 import logging
 import os
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,12 +24,12 @@ from pathlib import Path
 import pandas as pd
 
 import submit
+from submit.cache import cache_root, load_entry, store_entry
 from submit.errors import InputError, Problem
 from submit.spec.model import Codelist, Term
 
 log = logging.getLogger(__name__)
 CT_ENV = "SUBMIT_CT"
-CACHE_ENV = "SUBMIT_CACHE"  # folder of the parsed-CT cache; default $XDG_CACHE_HOME/submit or ~/.cache/submit
 CACHE_FORMAT = 1  # bump when the parsed form changes: older cache files are then ignored
 CT_FILES = ("sdtm-ct-{version}.txt", "adam-ct-{version}.txt")
 TERMINOLOGY = "CDISC/NCI"  # the Terminology of a spec codelist taken from CT
@@ -90,34 +89,21 @@ def read_ct_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     unreadable or unwritable cache only means parsing."""
     data = Path(path).read_bytes()
     cache = _cache_file(data)
-    if cache is not None and cache.is_file():
-        try:
-            return pickle.loads(cache.read_bytes())  # noqa: S301 (the user's own cache of the shipped CT)
-        except Exception:  # noqa: BLE001 (a truncated or foreign file: parse instead)
-            log.debug("ignoring the unreadable CT cache %s", cache)
-    parsed = _parse_ct(data, Path(path))
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            partial = cache.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_bytes(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
-            partial.replace(cache)  # atomic: a parallel build reads a whole file or none
-        except OSError:
-            log.debug("CT cache %s not writable: CT is parsed on each run", cache)
+    parsed = load_entry(cache)
+    if parsed is None:
+        parsed = _parse_ct(data, Path(path))
+        store_entry(cache, parsed)
     return parsed
 
 
 def _cache_file(data: bytes) -> Path | None:
     """Where the parsed form of CT file bytes `data` is cached, keyed also by the pandas version
     (a pickled frame is read back by the pandas that wrote it)."""
-    root = os.environ.get(CACHE_ENV)
-    if not root:
-        try:
-            root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "submit"
-        except RuntimeError:  # no home folder: no cache
-            return None
+    root = cache_root()
+    if root is None:
+        return None
     key = hashlib.sha256(data + f"|{CACHE_FORMAT}|{pd.__version__}".encode()).hexdigest()[:32]
-    return Path(root) / "ct" / f"{key}.pickle"
+    return root / "ct" / f"{key}.pickle"
 
 
 def _parse_ct(data: bytes, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from submit.errors import InputError
-from submit.project import Specs
 from submit.qc.validate.manifest import MANIFEST, manifest_problems
 
 log = logging.getLogger("submit.qc.validate")
@@ -20,19 +19,22 @@ log = logging.getLogger("submit.qc.validate")
               help="Write the Pinnacle 21 style workbook (Summary, Issue Summary, Details, Rules) here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report as JSON here.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Validate again even when the same package, specs and program were validated before "
+                   "(reports are cached by the SHA-256 of what they depend on).")
 @click.pass_context
-def validate(ctx: click.Context, root: Path, xlsx: Path | None, json_path: Path | None) -> None:
+def validate(ctx: click.Context, root: Path, xlsx: Path | None, json_path: Path | None, no_cache: bool) -> None:
     """Check a study data package (or one dataset folder): XPT v5, define.xml, SDTM and ADaM rules,
     FDA technical rejection criteria. The study's specs (--specs) supply the metadata when a folder
     has no define.xml, the Expected variables, the CT version and the explanations of expected warnings."""
     from submit.qc.validate import text_summary, validate_package, write_json, write_xlsx  # noqa: PLC0415
 
-    specs: Specs = ctx.obj
+    specs = ctx.obj  # submit.project.Specs
     try:
         build_date = specs.study.dates.build_date
     except InputError:  # validating another study's package without its specs
         specs, build_date = None, None
-    report = validate_package(root, specs)
+    report = validate_package(root, specs, cache=not no_cache)
     click.echo(text_summary(report), nl=False)
     if xlsx:
         write_xlsx(report, xlsx, build_date)

@@ -76,11 +76,42 @@ class Dataset:
             self._cache[key] = column.fillna("").astype(str) if self.is_char(variable) else as_text(column)
         return self._cache[key]
 
+    def distinct(self, variable: str) -> tuple[np.ndarray, pd.Index]:
+        """`text(variable)` factorized: (code per record, distinct texts). Checks comparing text with
+        a set of values compare the few distinct values, then gather by code."""
+        key = ("distinct", variable)
+        if key not in self._cache:
+            codes, uniques = pd.factorize(self.text(variable))
+            self._cache[key] = codes, pd.Index(uniques, dtype=object)
+        return self._cache[key]
+
+    def isin(self, variable: str, values) -> np.ndarray:
+        """Per record: its text is one of `values`."""
+        codes, uniques = self.distinct(variable)
+        return uniques.isin(list(values))[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+    def nbytes(self, variable: str) -> np.ndarray:
+        """Per record: the UTF-8 bytes of its text."""
+        key = ("nbytes", variable)
+        if key not in self._cache:
+            codes, uniques = self.distinct(variable)
+            sizes = np.array([len(v.encode("utf-8")) for v in uniques], dtype=np.int64)
+            self._cache[key] = sizes[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+        return self._cache[key]
+
     def usubjid(self) -> pd.Series | None:
         return self.data["USUBJID"].fillna("").astype(str) if "USUBJID" in self.data else None
 
 
 def as_text(numbers: pd.Series) -> pd.Series:
+    """Numbers as text: whole numbers without ".0", missing as "". Formatted once per distinct value
+    (a Python step each), then gathered by row."""
+    codes, distinct = pd.factorize(numbers.to_numpy(dtype="float64", na_value=np.nan), use_na_sentinel=True)
+    texts = np.append(_as_text(pd.Series(distinct, dtype="float64")).to_numpy(dtype=object), "")  # code -1: ""
+    return pd.Series(texts[codes], index=numbers.index, dtype=object).astype(str)
+
+
+def _as_text(numbers: pd.Series) -> pd.Series:
     values = numbers.to_numpy(dtype="float64", na_value=np.nan)
     whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
     out = pd.Series(numbers.astype(str).to_numpy(), index=numbers.index, dtype=object)

@@ -10,15 +10,14 @@ import json
 import zipfile
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
 
 from submit.qc.validate.engine import ValidationReport
-from submit.spec.workbook import _deterministic_zip as deterministic_zip
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 FIXED_DATE = dt.date(2000, 1, 1)  # document date when no build date is given
 MAX_DETAIL_ROWS = 1_000_000  # an Excel sheet holds 1,048,576 rows; JSON keeps every issue
@@ -97,6 +96,11 @@ def write_json(report: ValidationReport, path: Path, build_date: dt.date | None 
 
 # ---------------------------------------------------------------------------------- Excel
 def _sheet(wb: Workbook, title: str, header: list[str], rows, widths: list[int], preamble: list[list] = ()):
+    # openpyxl only where a workbook is written: `submit validate` without --xlsx does not load it
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
     ws = wb.create_sheet(title)
     for i, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
@@ -123,6 +127,11 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows, widths: list[int],
 
 
 def write_xlsx(report: ValidationReport, path: Path, build_date: dt.date | None = None) -> Path:
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.writer.excel import ExcelWriter  # noqa: PLC0415
+
+    from submit.spec.workbook import _deterministic_zip as deterministic_zip  # noqa: PLC0415
+
     stamp = dt.datetime.combine(build_date or FIXED_DATE, dt.time())
     wb = Workbook(write_only=True)
     summary = dataset_summary(report)

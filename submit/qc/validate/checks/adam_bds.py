@@ -56,7 +56,9 @@ def date_datetime_agree(ctx: Context):
             date, moment = _number(ds, dt), _number(ds, dtm)
             both = ~np.isnan(date) & ~np.isnan(moment)
             differ = both & (np.floor(np.where(both, moment, 0) / SECONDS_PER_DAY) != np.where(both, date, 0))
-            found.append(rows(ds, differ, dt, f"{dt} is not the date of {dtm}", ds.text(dt) + " / " + ds.text(dtm)))
+            if differ.any():  # the values shown are text of whole columns: built only when needed
+                found.append(rows(ds, differ, dt, f"{dt} is not the date of {dtm}",
+                                  ds.text(dt) + " / " + ds.text(dtm)))
     return frame(found)
 
 

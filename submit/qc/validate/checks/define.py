@@ -119,7 +119,7 @@ def codelist_value(ctx: Context):
                     or _codelist_kind(codelist) != kind):
                 continue
             text = ds.text(v.name)
-            bad = (text != "") & ~text.isin(codelist.values)
+            bad = (text != "").to_numpy() & ~ds.isin(v.name, codelist.values)
             found.append(rows(ds, bad, v.name, f"not in codelist {codelist.id}" +
                                                  (f" ({codelist.nci_code})" if codelist.nci_code else "")))
     return frame(found)
@@ -127,7 +127,15 @@ def codelist_value(ctx: Context):
 
 # -------------------------------------------------------------------------- value level
 def where_mask(ds: Dataset, where: tuple[Condition, ...]) -> np.ndarray | None:
-    """Records where every condition holds; None when a condition's variable is not in the data."""
+    """Records where every condition holds; None when a condition's variable is not in the data.
+    Computed once per dataset and clause: four value-level rules select the same records."""
+    key = ("where", where)
+    if key not in ds._cache:
+        ds._cache[key] = _where_mask(ds, where)
+    return ds._cache[key]
+
+
+def _where_mask(ds: Dataset, where: tuple[Condition, ...]) -> np.ndarray | None:
     mask = np.ones(ds.records, dtype=bool)
     for c in where:
         if c.variable not in ds.data:
@@ -176,7 +184,7 @@ def vlm_codelist(ctx: Context):
         if codelist is None or codelist.dictionary:
             continue
         text = ds.text(vl.variable)
-        found.append(rows(ds, mask & (text != "").to_numpy() & ~text.isin(codelist.values).to_numpy(), vl.variable,
+        found.append(rows(ds, mask & (text != "").to_numpy() & ~ds.isin(vl.variable, codelist.values), vl.variable,
                           f"not in codelist {codelist.id} where {_where_text(vl)}"))
     return frame(found)
 
@@ -189,6 +197,13 @@ def vlm_mandatory(ctx: Context):
 
 def conforms(ds: Dataset, variable: str, data_type: str) -> np.ndarray:
     """Per record: the value fits the Define-XML data type (blank always fits)."""
+    key = ("conforms", variable, data_type)
+    if key not in ds._cache:
+        ds._cache[key] = _conforms(ds, variable, data_type)
+    return ds._cache[key]
+
+
+def _conforms(ds: Dataset, variable: str, data_type: str) -> np.ndarray:
     if not ds.is_char(variable):
         values = ds.data[variable].to_numpy(dtype="float64", na_value=np.nan)
         if data_type == "integer":
@@ -219,7 +234,6 @@ def vlm_length(ctx: Context):
     for ds, vl, mask in _slices(ctx):
         if vl.length is None or not ds.is_char(vl.variable):
             continue
-        nbytes = ds.text(vl.variable).str.encode("utf-8").str.len().to_numpy()
-        found.append(rows(ds, mask & (nbytes > vl.length), vl.variable,
+        found.append(rows(ds, mask & (ds.nbytes(vl.variable) > vl.length), vl.variable,
                           f"longer than {vl.length} where {_where_text(vl)}"))
     return frame(found)

@@ -123,8 +123,13 @@ def _dtc_variables(ds: Dataset) -> list[str]:
 
 @check("iso8601")
 def iso8601(ctx: Context):
-    return frame([rows(ds, ~valid_dtc(ds.text(v)).to_numpy(), v, "not an ISO 8601 date/time")
+    return frame([rows(ds, ~_valid_dtc(ds, v), v, "not an ISO 8601 date/time")
                   for ds in ctx.part.datasets.values() for v in _dtc_variables(ds)])
+
+
+def _valid_dtc(ds: Dataset, variable: str) -> np.ndarray:
+    codes, distinct = ds.distinct(variable)  # checked once per distinct value
+    return valid_dtc(pd.Series(distinct, dtype=object)).to_numpy(dtype=bool)[codes]
 
 
 def _study_day(dates: pd.Series, reference: pd.Series) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -60,6 +61,23 @@ def dataset_label(ctx: Context):
                   for ds in _datasets(ctx) if len(ds.meta.label) > limit])
 
 
+def _printable(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Every byte of every value is printable ASCII (0x20-0x7E): one scan of Arrow's data buffers,
+    so that only a column with some other byte is looked at value by value."""
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        if chunk.null_count:
+            return False
+        _, offsets, data = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets, width, count=len(chunk) + 1, offset=chunk.offset * np.dtype(width).itemsize)
+        if data is None or offsets[-1] == offsets[0]:
+            continue
+        text = np.frombuffer(data, np.uint8, count=int(offsets[-1] - offsets[0]), offset=int(offsets[0]))
+        if ((text < 0x20) | (text > 0x7E)).any():
+            return False
+    return True
+
+
 @check("xpt_ascii")
 def ascii_only(ctx: Context):
     """Labels and character values: printable ASCII only (0x20-0x7E)."""
@@ -69,7 +87,7 @@ def ascii_only(ctx: Context):
             if not PRINTABLE.fullmatch(label):
                 found.append(frame([issue(ds.name, variable, value=label, detail="label is not printable ASCII")]))
         for name in ds.meta.variables:
-            if not ds.is_char(name):
+            if not ds.is_char(name) or _printable(pa.array(ds.text(name))):
                 continue
             encoded = pc.dictionary_encode(pa.array(ds.text(name)))  # Arrow-backed: no copy
             distinct = encoded.dictionary
