@@ -139,7 +139,9 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                           lambda: [write_dataset_json(staging / folders[layer]) for layer in defined]))
 
         def validate() -> None:
-            report = validate_package(staging, specs, label=out_dir.name)
+            # Cached by the SHA-256 of everything it reads: a rebuild of the same bytes, and `submit
+            # validate` of the package after the build, take the report instead of checking again.
+            report = validate_package(staging, specs, label=out_dir.name, cache=True)
             write_reports(report, staging / "qc", study.dates.build_date)
             if report.has_errors:
                 errors = report.issues[report.issues["severity"] == "Error"].head(200)
