@@ -217,10 +217,13 @@ def _output_pages(doc, paged: PagedOutput, layout: Layout, bookmark: int | None)
     if output.table is not None:
         widths = list(paged.widths)
         out = []
-        for k, page in enumerate(paged.pages):
+        bodies = (paged.body_xml if paged.char_twips == geometry.char_twips  # paged for this layout
+                  else wordml.bodies_xml(paged.pages, widths, geometry.char_twips))
+        for k, (page, body) in enumerate(zip(paged.pages, bodies)):
             titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population,
                                                   bookmark if k == 0 else None, outline=k == 0)
-            out.append(wordml.table_xml(page, geometry.text_width, geometry.char_twips, titles, widths) + trailer)
+            out.append(wordml.table_xml(page, geometry.text_width, geometry.char_twips, titles, widths, body)
+                       + trailer)
         return out
     if output.figure is not None:
         titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, bookmark)
