@@ -36,15 +36,25 @@ def line_pt(font_pt: float) -> float:
 
 def wrapped_lines(texts: Sequence[str] | pd.Series, width: int) -> np.ndarray:
     """Lines each text takes wrapped at spaces into `width` characters (explicit line breaks kept;
-    a longer word broken). Only texts longer than the width are wrapped one by one."""
-    texts = pd.Series(list(texts) if not isinstance(texts, pd.Series) else texts, dtype=object).astype(str)
+    a longer word broken). Only texts longer than the width are wrapped one by one. A column of a
+    body (a Series) is measured by column operations; a few title, header or footnote texts (a
+    sequence) one by one, which costs less than building a Series for them."""
+    if not isinstance(texts, pd.Series):
+        return np.array([_text_lines(str(text), width) for text in texts], dtype=np.int64)
+    texts = texts.astype(object).astype(str)
     lines = texts.str.count("\n").to_numpy() + 1
     long = np.flatnonzero(texts.str.len().to_numpy() > width)
-    width = max(int(width), 1)
     for i in long:
-        lines[i] = sum(max(1, len(textwrap.wrap(part.replace("\u200b", " "), width, break_on_hyphens=False)))
-                       for part in texts.iloc[i].split("\n"))
+        lines[i] = _text_lines(texts.iloc[i], width)
     return lines
+
+
+def _text_lines(text: str, width: int) -> int:
+    if len(text) <= width:
+        return text.count("\n") + 1
+    width = max(int(width), 1)
+    return sum(max(1, len(textwrap.wrap(part.replace("\u200b", " "), width, break_on_hyphens=False)))
+               for part in text.split("\n"))
 
 
 def row_lines(table: Table, chars: Sequence[int], indent_chars: int = 2) -> np.ndarray:
