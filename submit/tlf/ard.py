@@ -25,7 +25,7 @@ def normalize_ard(ard: pd.DataFrame, where: str) -> pd.DataFrame:
     if missing:
         raise InputError("ARD is not in the documented format",
                          [Problem(where, f"missing column(s) {', '.join(missing)}; expected {', '.join(ARD_COLUMNS)}")])
-    out = pd.DataFrame({c: ard[c].astype(object).where(ard[c].notna(), "").astype(str) for c in TEXT_COLUMNS})
+    out = ard[list(TEXT_COLUMNS)].astype(object).fillna("").astype(str)
     stat = pd.to_numeric(ard["stat"], errors="coerce")
     if pd.api.types.is_float_dtype(ard["stat"]):  # numbers already (as computed): only NaN is missing
         bad = pd.Series(False, index=ard.index)
