@@ -109,6 +109,7 @@ def paginate(table: Table, chars: Sequence[int], room_pt: float, font_pt: float)
     cells = table.body.iloc[:, 1:] if table.body.shape[1] > 1 else table.body.iloc[:, :0]
     heading = (table.body.iloc[:, 0] != "").to_numpy() & ~(cells != "").any(axis=1).to_numpy()
     blank = (table.body == "").all(axis=1).to_numpy()
+    shown_above = _last_shown(table)
     pages: list[Page] = []
     start = 0
     while start < n:
@@ -131,7 +132,7 @@ def paginate(table: Table, chars: Sequence[int], room_pt: float, font_pt: float)
         shown = table.rows(start, stop)
         if lead is not None:
             shown = _stack(lead, shown)
-        pages.append(Page(start, stop, _refill_keys(shown, table, start)))
+        pages.append(Page(start, stop, _refill_keys(shown, table, start, shown_above)))
         start = stop
     return pages
 
@@ -171,17 +172,24 @@ def _stack(first: Table, second: Table) -> Table:
                  stretch=second.stretch, key_columns=second.key_columns)
 
 
-def _refill_keys(page: Table, whole: Table, start: int) -> Table:
+def _last_shown(table: Table) -> dict[int, np.ndarray]:
+    """Per key column of a listing, for each row the last row at or above it whose value is shown
+    (not blanked as a repeat); -1 where none is. Found once for the whole table, not per page."""
+    out = {}
+    for j in table.key_columns:
+        shown = (table.body.iloc[:, j] != "").to_numpy()
+        out[j] = np.maximum.accumulate(np.where(shown, np.arange(len(shown)), -1))
+    return out
+
+
+def _refill_keys(page: Table, whole: Table, start: int, shown_above: dict[int, np.ndarray]) -> Table:
     """A listing page starting inside a block shows the key values blanked as repeats."""
     if not whole.key_columns or start == 0:
         return page
     body = page.body.copy()
     for j in whole.key_columns:
-        if body.iat[0, j] == "":
-            above = whole.body.iloc[:start, j]
-            shown = above[above != ""]
-            if len(shown):
-                body.iat[0, j] = shown.iloc[-1]
+        if body.iat[0, j] == "" and shown_above[j][start - 1] >= 0:
+            body.iat[0, j] = whole.body.iat[shown_above[j][start - 1], j]
     return Table(header=page.header, body=body, indent=page.indent, widths=page.widths, min_widths=page.min_widths,
                  align=page.align, keep_with_next=page.keep_with_next, pad_left=page.pad_left,
                  pad_right=page.pad_right, stretch=page.stretch, key_columns=page.key_columns)
