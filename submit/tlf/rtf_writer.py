@@ -52,6 +52,7 @@ class _Escapes(dict):
 
 
 _ESCAPES = _Escapes({
+    **{c: c for c in range(0x20, 0x7F)},  # printable ASCII as itself: found in the table, not by __missing__
     **{c: None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)},
     ord("\\"): "\\\\", ord("{"): "\\{", ord("}"): "\\}", ord("\r"): None, ord("\t"): " ",
     ord("\n"): "\\line ", 0x2011: "\\_", 0xA0: "\\~", 0xFFFE: None, 0xFFFF: None,
