@@ -43,9 +43,10 @@ def wrapped_lines(texts: Sequence[str] | pd.Series, width: int) -> np.ndarray:
         return np.array([_text_lines(str(text), width) for text in texts], dtype=np.int64)
     texts = texts.astype(object).astype(str)
     lines = texts.str.count("\n").to_numpy() + 1
-    long = np.flatnonzero(texts.str.len().to_numpy() > width)
-    for i in long:
-        lines[i] = _text_lines(texts.iloc[i], width)
+    long = texts.str.len().to_numpy() > width
+    if long.any():  # each distinct text wrapped once: listings repeat terms, visits and codes
+        wrapped = texts[long]
+        lines[long] = wrapped.map({text: _text_lines(text, width) for text in wrapped.unique()}).to_numpy()
     return lines
 
 
