@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS
 
 from submit.errors import Problem
 from submit.stats._inputs import as_arrays, check_alpha, group_levels, raise_if
@@ -96,6 +95,8 @@ def ancova(
             columns[name] = frame[name].to_numpy(float)
             balanced[name] = float(frame[name].mean())
     design = pd.DataFrame(columns)
+    from statsmodels.regression.linear_model import OLS  # here: statsmodels' import is slow
+
     fit = OLS(frame["response"].to_numpy(float), design).fit()
 
     common = design.columns.map(lambda column: balanced.get(column, 0.0)).to_numpy(float)

@@ -3,8 +3,9 @@
 The interval inverts two one-sided binomial tests; its limits are beta quantiles:
 low = Beta(alpha/2; x, n-x+1), high = Beta(1-alpha/2; x+1, n-x), with low = 0 when x = 0 and
 high = 1 when x = n. This is SAS PROC FREQ's BINOMIAL "Exact" interval and scipy's
-`binomtest(...).proportion_ci(method="exact")`; computed here with `scipy.stats.beta` because
-binomtest takes one (x, n) at a time and the tables need many.
+`binomtest(...).proportion_ci(method="exact")`; computed here with the beta quantile function
+`scipy.special.betaincinv` (what `scipy.stats.beta.ppf` evaluates, without importing scipy.stats)
+because binomtest takes one (x, n) at a time and the tables need many.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import beta
 
 
 def clopper_pearson(x: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any]:
@@ -30,9 +30,11 @@ def clopper_pearson(x: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any]:
             f"x and n must be integers with 0 <= x <= n: {int(bad.sum())} invalid pair(s), "
             f"first x={xs[tuple(first)]!r}, n={ns[tuple(first)]!r}"
         )
+    from scipy.special import betaincinv  # here: scipy's import is slow, and most commands need no CI
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(xs == 0, 0.0, beta.ppf(alpha / 2, xs, ns - xs + 1))
-        high = np.where(xs == ns, 1.0, beta.ppf(1 - alpha / 2, xs + 1, ns - xs))
+        low = np.where(xs == 0, 0.0, betaincinv(xs, ns - xs + 1, alpha / 2))
+        high = np.where(xs == ns, 1.0, betaincinv(xs + 1, ns - xs, 1 - alpha / 2))
     empty = ns == 0
     low = np.where(empty, np.nan, low)
     high = np.where(empty, np.nan, high)

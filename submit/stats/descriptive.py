@@ -97,12 +97,11 @@ def to_long(wide: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     """Melt `summarize` output into rows (group columns..., stat_name, stat), groups then STATS order."""
     by = list(by)
     stats = [s for s in STATS if s in wide.columns]
-    long = wide.reset_index(drop=True).melt(
-        id_vars=by, value_vars=stats, var_name="stat_name", value_name="stat", ignore_index=False
-    )
-    long["_order"] = long["stat_name"].map({s: i for i, s in enumerate(stats)})
-    long = long.rename_axis("_group").sort_values(["_group", "_order"], kind="stable")
-    return long.drop(columns="_order").reset_index(drop=True)
+    rows = np.repeat(np.arange(len(wide)), len(stats))  # each group's row once per statistic
+    out = {c: wide[c].take(rows).reset_index(drop=True) for c in by}
+    out["stat_name"] = pd.Series(np.tile(np.array(stats, dtype=object), len(wide)), dtype="str")
+    out["stat"] = wide[stats].to_numpy(dtype=float).ravel()
+    return pd.DataFrame(out)
 
 
 def _percentiles_by_group(

@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from submit.errors import DataCheckError, Problem
+from submit.stats.normal import normal_quantile
 
 EQUAL_TOLERANCE = 1e-12  # S(t) "exactly equal" to 1 - p; see module docstring
 TABLE_COLUMNS = ("time", "n_risk", "n_event", "n_censor", "survival", "se", "ci_low", "ci_high")
@@ -138,7 +138,7 @@ def kaplan_meier(
         # Y == d (everyone left dies) makes the term infinite; S is 0 from there on and so is its SE.
         greenwood = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
         se = np.where(survival > 0, survival * np.sqrt(greenwood), 0.0)
-        ci_low, ci_high = _loglog_ci(survival, greenwood, norm.ppf(1 - alpha / 2))
+        ci_low, ci_high = _loglog_ci(survival, greenwood, normal_quantile(1 - alpha / 2))
     table = pd.DataFrame(
         {
             "time": grid,
@@ -183,7 +183,7 @@ def _percentile_ci(
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(usable, se, 1.0) / (s * -np.log(s))  # |g'(S)| * se for g = log(-log)
         statistic = np.abs(np.log(-np.log(s)) - np.log(-np.log(target))) / scale
-    inside = usable & (statistic <= norm.ppf(1 - alpha / 2))
+    inside = usable & (statistic <= normal_quantile(1 - alpha / 2))
     if not inside.any():
         return float("nan"), float("nan")
     hits = np.flatnonzero(inside)

@@ -36,12 +36,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact, norm
-from statsmodels.stats.contingency_tables import StratifiedTable
-from statsmodels.stats.proportion import confint_proportions_2indep
 
 from submit.errors import Problem
 from submit.stats._inputs import as_arrays, check_alpha, missing_problems, raise_if
+from submit.stats.normal import normal_quantile
 
 METHODS = ("miettinen-nurminen", "newcombe", "wald")
 BISECTION_STEPS = 80  # halves [-1, 1] below double precision
@@ -114,8 +112,10 @@ def proportion_differences(
     ]
     raise_if(empty, "the proportion difference", "proportion difference")
     if method == "miettinen-nurminen":
-        low, high = _miettinen_nurminen(c1, m1, c2, m2, norm.ppf(1 - alpha / 2))
+        low, high = _miettinen_nurminen(c1, m1, c2, m2, normal_quantile(1 - alpha / 2))
     else:
+        from statsmodels.stats.proportion import confint_proportions_2indep  # slow import: only here
+
         low, high = confint_proportions_2indep(
             c1, m1, c2, m2, method="newcomb" if method == "newcombe" else "wald", compare="diff", alpha=alpha
         )
@@ -181,6 +181,8 @@ def cmh_test(tables: Any, *, correction: bool = False, alpha: float = 0.05) -> C
     informative = counts.sum(axis=(1, 2)) >= 2
     if not informative.any():
         raise_if([Problem("CMH test", "no stratum holds two or more subjects")], "the CMH test", "CMH test")
+    from statsmodels.stats.contingency_tables import StratifiedTable  # slow import: only here
+
     table = StratifiedTable(np.moveaxis(counts[informative], 0, -1))
     test = table.test_null_odds(correction=correction)
     or_low, or_high = table.oddsratio_pooled_confint(alpha=alpha)
@@ -258,6 +260,8 @@ def fisher_exact_rows(events1: Any, n1: Any, events2: Any, n2: Any) -> np.ndarra
         raise ValueError(f"{int(bad.sum())} row(s) without counts 0 <= events <= n, first at row {first}")
     counts = counts.astype(np.int64)
     distinct = counts.drop_duplicates()
+    from scipy.stats import fisher_exact  # slow import: only here
+
     p_values = [
         fisher_exact([[e1, m1 - e1], [e2, m2 - e2]], alternative="two-sided").pvalue
         for e1, m1, e2, m2 in distinct.itertuples(index=False)

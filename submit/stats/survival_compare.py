@@ -28,9 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2, norm
-from statsmodels.duration.hazard_regression import PHReg
-from statsmodels.duration.survfunc import survdiff
 
 from submit.errors import Problem
 from submit.stats._inputs import (
@@ -89,6 +86,8 @@ def log_rank(
     times, events, groups, stratum, levels = _checked(
         time, event, group, strata, None, None, source, "the log-rank test"
     )
+    from statsmodels.duration.survfunc import survdiff  # slow import: only here
+
     chisq, p_value = survdiff(times, events, groups, strata=stratum)
     at = pd.Series(groups)
     n = at.value_counts().reindex(levels).astype(int)
@@ -137,6 +136,9 @@ def cox_ph(
         source,
     )
     design = np.column_stack([(groups == level).astype(float) for level in compared])
+    from scipy.stats import chi2, norm  # slow imports: only here
+    from statsmodels.duration.hazard_regression import PHReg
+
     model = PHReg(times, design, status=events, strata=stratum, ties="breslow")
     fit = model.fit(tol=COX_TOL)
     beta = np.asarray(fit.params, dtype=float)

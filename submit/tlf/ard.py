@@ -25,9 +25,12 @@ def normalize_ard(ard: pd.DataFrame, where: str) -> pd.DataFrame:
     if missing:
         raise InputError("ARD is not in the documented format",
                          [Problem(where, f"missing column(s) {', '.join(missing)}; expected {', '.join(ARD_COLUMNS)}")])
-    out = pd.DataFrame({c: ard[c].astype(object).where(ard[c].notna(), "").astype(str) for c in TEXT_COLUMNS})
+    out = ard[list(TEXT_COLUMNS)].astype(object).fillna("").astype(str)
     stat = pd.to_numeric(ard["stat"], errors="coerce")
-    bad = stat.isna() & ~_blank_number(ard["stat"])
+    if pd.api.types.is_float_dtype(ard["stat"]):  # numbers already (as computed): only NaN is missing
+        bad = pd.Series(False, index=ard.index)
+    else:
+        bad = stat.isna() & ~_blank_number(ard["stat"])
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
         raise InputError("ARD statistics are not numbers",

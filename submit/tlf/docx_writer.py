@@ -25,6 +25,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt, RGBColor
@@ -79,11 +80,33 @@ def write_docx(outputs: Sequence[RenderedOutput], path: Path, layout: Layout, co
                 chunks.add(_PAGE_BREAK)
             chunks.add(page) if isinstance(page, str) else page(chunks)
     _set_properties(doc, title, context.build_date)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    Path(path).write_bytes(reproducible_zip(buffer.getvalue(), context.build_date,
-                                            {"word/document.xml": chunks.splice}))
+    members = _package_members(doc)
+    members["word/document.xml"] = chunks.splice(members["word/document.xml"])
+    Path(path).write_bytes(zip_members(members, context.build_date))
     return counts
+
+
+class _Members:
+    """Stands in for python-docx's zip writer: keeps each member's bytes by name."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+
+    def write(self, uri, blob: bytes) -> None:
+        self.files[uri.membername] = blob
+
+
+def _package_members(doc) -> dict[str, bytes]:
+    """The members `doc.save` would zip, by name, without zipping them (they are zipped once, by
+    zip_members): python-docx's OpcPackage.save with a writer that keeps the bytes."""
+    package = doc.part.package
+    for part in package.parts:
+        part.before_marshal()
+    members = _Members()
+    PackageWriter._write_content_types_stream(members, package.parts)
+    PackageWriter._write_pkg_rels(members, package.rels)
+    PackageWriter._write_parts(members, package.parts)
+    return members.files
 
 
 def _end_section(doc) -> None:
@@ -217,10 +240,13 @@ def _output_pages(doc, paged: PagedOutput, layout: Layout, bookmark: int | None)
     if output.table is not None:
         widths = list(paged.widths)
         out = []
-        for k, page in enumerate(paged.pages):
+        bodies = (paged.body_xml if paged.char_twips == geometry.char_twips  # paged for this layout
+                  else wordml.bodies_xml(paged.pages, widths, geometry.char_twips))
+        for k, (page, body) in enumerate(zip(paged.pages, bodies)):
             titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population,
                                                   bookmark if k == 0 else None, outline=k == 0)
-            out.append(wordml.table_xml(page, geometry.text_width, geometry.char_twips, titles, widths) + trailer)
+            out.append(wordml.table_xml(page, geometry.text_width, geometry.char_twips, titles, widths, body)
+                       + trailer)
         return out
     if output.figure is not None:
         titles = wordml.title_cell_paragraphs(output.heading, output.titles, output.population, bookmark)
@@ -306,19 +332,23 @@ def reproducible_zip(data: bytes, build_date: dt.date,
     """The same package with members in a fixed order ([Content_Types].xml first), every member
     dated at the build date (equal content gives equal bytes), and `transforms` applied to the
     named members."""
-    stamp = (max(build_date.year, 1980), build_date.month, build_date.day, 0, 0, 0)
     transforms = transforms or {}
     with zipfile.ZipFile(io.BytesIO(data)) as source:
-        names = sorted(source.namelist(), key=lambda n: (n != "[Content_Types].xml", n))
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-            for name in names:
-                info = zipfile.ZipInfo(name, date_time=stamp)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 0
-                info.external_attr = 0
-                content = source.read(name)
-                if name in transforms:
-                    content = transforms[name](content)
-                target.writestr(info, content, compresslevel=6)
+        members = {name: source.read(name) for name in source.namelist()}
+    return zip_members({name: transforms[name](content) if name in transforms else content
+                        for name, content in members.items()}, build_date)
+
+
+def zip_members(members: dict[str, bytes], build_date: dt.date) -> bytes:
+    """A zip of `members` (name -> bytes) in a fixed order ([Content_Types].xml first), every member
+    dated at the build date: equal content gives equal bytes."""
+    stamp = (max(build_date.year, 1980), build_date.month, build_date.day, 0, 0, 0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(members, key=lambda n: (n != "[Content_Types].xml", n)):
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0
+            target.writestr(info, members[name], compresslevel=6)
     return out.getvalue()

@@ -17,13 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.textpath import TextPath
-from matplotlib.transforms import blended_transform_factory
 
 from submit.tlf.formatting import format_number
 from submit.tlf.shell import KmFigureSpec
@@ -88,6 +81,8 @@ def median_text(curve: KmCurve) -> str:
 def figure_font(name: str | None) -> str:
     """The installed font family to draw text in: the layout's font, else its metric twin, else
     FALLBACK_FONT (matplotlib does not ask fontconfig for aliases)."""
+    from matplotlib import font_manager  # matplotlib is imported where a figure is drawn: a slow import
+
     for family in (name, METRIC_TWINS.get((name or "").lower()), FALLBACK_FONT):
         if not family:
             continue
@@ -102,6 +97,11 @@ def figure_font(name: str | None) -> str:
 def km_figure(curves: Sequence[KmCurve], path: Path, spec: KmFigureSpec, *, width_in: float = 9.0,
               height_in: float = 4.6, dpi: int = 300, font: str | None = None) -> Path:
     """Draw the curves into a PNG at `path` and return the path; text in `font` (see figure_font)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     if dpi < 300:
         raise ValueError("submission figures need at least 300 dpi")
     times = np.asarray(spec.at_risk_times, dtype=float)
@@ -174,11 +174,16 @@ def _draw_curve(ax, curve: KmCurve, color: str, dash, x_max: float, show_median:
 
 def _text_width_in(text: str, family: str = FALLBACK_FONT) -> float:
     """Width in inches of `text` in the figure font (from the glyph outlines: no renderer needed)."""
+    from matplotlib import font_manager
+    from matplotlib.textpath import TextPath
+
     prop = font_manager.FontProperties(family=family, size=FONT_PT)
     return TextPath((0, 0), text, size=FONT_PT, prop=prop).get_extents().width / 72
 
 
 def _risk_table(fig, ax, curves: Sequence[KmCurve], times: np.ndarray, top: float, line: float, family: str) -> None:
+    from matplotlib.transforms import blended_transform_factory
+
     x_in_data = blended_transform_factory(ax.transData, fig.transFigure)
     fig.text(0.01, top, "Number at risk", fontsize=FONT_PT, fontweight="bold", va="top", family=family)
     for row, curve in enumerate(curves, start=1):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from submit.tlf import pages as paging
 from submit.tlf import wordml
@@ -43,10 +44,17 @@ class PagedOutput:
     output: RenderedOutput
     widths: tuple[int, ...] = ()  # twips per table column, summing to the text width
     pages: tuple[Table, ...] = ()  # what each page of a table shows; a figure has one page and none here
+    char_twips: float = 0.0  # of the layout the pages were decided for
 
     @property
     def n_pages(self) -> int:
         return len(self.pages) if self.output.table is not None else 1
+
+    @cached_property
+    def body_xml(self) -> tuple[str, ...]:
+        """The WordprocessingML body rows of each page, built once for every DOCX that shows them
+        (the output's own and the combined document)."""
+        return tuple(wordml.bodies_xml(self.pages, self.widths, self.char_twips))
 
 
 def trailer_pt(output: RenderedOutput, geometry: Geometry) -> float:
@@ -73,4 +81,4 @@ def page_output(output: RenderedOutput, layout: Layout, geometry: Geometry | Non
     headers = sum(paging.header_lines(table, chars)) * geometry.line_pt + paging.ROW_PAD_PT * len(table.header)
     room = geometry.height_pt - title_pt(output, geometry) - headers - trailer_pt(output, geometry)
     pages = paging.paginate(table, chars, room, layout.font.size_pt)
-    return PagedOutput(output, tuple(widths), tuple(page.table for page in pages))
+    return PagedOutput(output, tuple(widths), tuple(page.table for page in pages), geometry.char_twips)

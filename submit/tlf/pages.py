@@ -36,15 +36,26 @@ def line_pt(font_pt: float) -> float:
 
 def wrapped_lines(texts: Sequence[str] | pd.Series, width: int) -> np.ndarray:
     """Lines each text takes wrapped at spaces into `width` characters (explicit line breaks kept;
-    a longer word broken). Only texts longer than the width are wrapped one by one."""
-    texts = pd.Series(list(texts) if not isinstance(texts, pd.Series) else texts, dtype=object).astype(str)
+    a longer word broken). Only texts longer than the width are wrapped one by one. A column of a
+    body (a Series) is measured by column operations; a few title, header or footnote texts (a
+    sequence) one by one, which costs less than building a Series for them."""
+    if not isinstance(texts, pd.Series):
+        return np.array([_text_lines(str(text), width) for text in texts], dtype=np.int64)
+    texts = texts.astype(object).astype(str)
     lines = texts.str.count("\n").to_numpy() + 1
-    long = np.flatnonzero(texts.str.len().to_numpy() > width)
-    width = max(int(width), 1)
-    for i in long:
-        lines[i] = sum(max(1, len(textwrap.wrap(part.replace("\u200b", " "), width, break_on_hyphens=False)))
-                       for part in texts.iloc[i].split("\n"))
+    long = texts.str.len().to_numpy() > width
+    if long.any():  # each distinct text wrapped once: listings repeat terms, visits and codes
+        wrapped = texts[long]
+        lines[long] = wrapped.map({text: _text_lines(text, width) for text in wrapped.unique()}).to_numpy()
     return lines
+
+
+def _text_lines(text: str, width: int) -> int:
+    if len(text) <= width:
+        return text.count("\n") + 1
+    width = max(int(width), 1)
+    return sum(max(1, len(textwrap.wrap(part.replace("\u200b", " "), width, break_on_hyphens=False)))
+               for part in text.split("\n"))
 
 
 def row_lines(table: Table, chars: Sequence[int], indent_chars: int = 2) -> np.ndarray:
@@ -99,6 +110,7 @@ def paginate(table: Table, chars: Sequence[int], room_pt: float, font_pt: float)
     cells = table.body.iloc[:, 1:] if table.body.shape[1] > 1 else table.body.iloc[:, :0]
     heading = (table.body.iloc[:, 0] != "").to_numpy() & ~(cells != "").any(axis=1).to_numpy()
     blank = (table.body == "").all(axis=1).to_numpy()
+    shown_above = _last_shown(table)
     pages: list[Page] = []
     start = 0
     while start < n:
@@ -121,7 +133,7 @@ def paginate(table: Table, chars: Sequence[int], room_pt: float, font_pt: float)
         shown = table.rows(start, stop)
         if lead is not None:
             shown = _stack(lead, shown)
-        pages.append(Page(start, stop, _refill_keys(shown, table, start)))
+        pages.append(Page(start, stop, _refill_keys(shown, table, start, shown_above)))
         start = stop
     return pages
 
@@ -161,17 +173,24 @@ def _stack(first: Table, second: Table) -> Table:
                  stretch=second.stretch, key_columns=second.key_columns)
 
 
-def _refill_keys(page: Table, whole: Table, start: int) -> Table:
+def _last_shown(table: Table) -> dict[int, np.ndarray]:
+    """Per key column of a listing, for each row the last row at or above it whose value is shown
+    (not blanked as a repeat); -1 where none is. Found once for the whole table, not per page."""
+    out = {}
+    for j in table.key_columns:
+        shown = (table.body.iloc[:, j] != "").to_numpy()
+        out[j] = np.maximum.accumulate(np.where(shown, np.arange(len(shown)), -1))
+    return out
+
+
+def _refill_keys(page: Table, whole: Table, start: int, shown_above: dict[int, np.ndarray]) -> Table:
     """A listing page starting inside a block shows the key values blanked as repeats."""
     if not whole.key_columns or start == 0:
         return page
     body = page.body.copy()
     for j in whole.key_columns:
-        if body.iat[0, j] == "":
-            above = whole.body.iloc[:start, j]
-            shown = above[above != ""]
-            if len(shown):
-                body.iat[0, j] = shown.iloc[-1]
+        if body.iat[0, j] == "" and shown_above[j][start - 1] >= 0:
+            body.iat[0, j] = whole.body.iat[shown_above[j][start - 1], j]
     return Table(header=page.header, body=body, indent=page.indent, widths=page.widths, min_widths=page.min_widths,
                  align=page.align, keep_with_next=page.keep_with_next, pad_left=page.pad_left,
                  pad_right=page.pad_right, stretch=page.stretch, key_columns=page.key_columns)

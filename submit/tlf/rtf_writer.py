@@ -52,6 +52,7 @@ class _Escapes(dict):
 
 
 _ESCAPES = _Escapes({
+    **{c: c for c in range(0x20, 0x7F)},  # printable ASCII as itself: found in the table, not by __missing__
     **{c: None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)},
     ord("\\"): "\\\\", ord("{"): "\\{", ord("}"): "\\}", ord("\r"): None, ord("\t"): " ",
     ord("\n"): "\\line ", 0x2011: "\\_", 0xA0: "\\~", 0xFFFE: None, 0xFFFF: None,
@@ -188,21 +189,20 @@ def _bodies(pages: Sequence[Table], widths: Sequence[int], font: str, char_twips
     pad_right = np.concatenate([p.pad_right for p in pages]) if padded else None
     plain = f"\\trowd{_ROW_PROPS}" + "".join(f"\\clvertalt\\cellx{e}" for e in edges) + "\n"
     ruled = f"\\trowd{_ROW_PROPS}" + "".join(f"\\clbrdrb{RULE}\\clvertalt\\cellx{e}" for e in edges) + "\n"
-    cells = pd.Series("", index=body.index, dtype=object)
+    cells = np.full(len(body), "", dtype=object)  # object arrays: numpy joins the strings, no pandas overhead
     for j, name in enumerate(body.columns):
         if j == 0:
-            steps = np.round(indent * 2 * char_twips).astype(int).astype(str)
-            para = pd.Series(np.char.add("\\pard\\plain\\intbl\\ql\\li", steps), index=body.index, dtype=object) + font + " "
+            steps = np.round(indent * 2 * char_twips).astype(int).astype(str).astype(object)
+            para = "\\pard\\plain\\intbl\\ql\\li" + steps + font + " "
         elif first.align[j] == "left":
             para = "\\pard\\plain\\intbl\\ql" + font + " "
         elif padded:
-            left = np.round(pad_left[:, j] * char_twips).astype(int).astype(str)
-            right = np.round(pad_right[:, j] * char_twips).astype(int).astype(str)
-            para = (pd.Series(np.char.add(np.char.add("\\pard\\plain\\intbl\\qc\\li", left), np.char.add("\\ri", right)),
-                              index=body.index, dtype=object) + font + " ")
+            left = np.round(pad_left[:, j] * char_twips).astype(int).astype(str).astype(object)
+            right = np.round(pad_right[:, j] * char_twips).astype(int).astype(str).astype(object)
+            para = "\\pard\\plain\\intbl\\qc\\li" + left + "\\ri" + right + font + " "
         else:
             para = "\\pard\\plain\\intbl\\qc" + font + " "
-        cells = cells + para + escape_column(body[name]) + "\\cell"
+        cells = cells + para + escape_column(body[name]).to_numpy(dtype=object) + "\\cell"
     rows = (cells + "\\row\n").tolist()
     out, start = [], 0
     for n in lengths:

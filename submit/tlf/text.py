@@ -29,6 +29,12 @@ def jinja_env() -> SandboxedEnvironment:
     return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
+@lru_cache(maxsize=512)
+def _template(text: str):
+    """The compiled template of a text: the same source line and footnotes recur in every output."""
+    return jinja_env().from_string(text)
+
+
 @dataclass(frozen=True)
 class TlfContext:
     """What the Jinja2 text of shells and layout may refer to: `study` (specs/study.yaml as loaded,
@@ -49,7 +55,7 @@ def render_text(template: str, context: TlfContext, where: str, **more: Any) -> 
     if "{{" not in template and "{%" not in template:
         return template  # plain text: the common case, no template compile
     try:
-        return jinja_env().from_string(template).render(context.variables(**more))
+        return _template(template).render(context.variables(**more))
     except TemplateError as exc:
         raise InputError("TLF text could not be rendered", [Problem(where, f"{template!r}: {exc}")]) from None
 

@@ -160,11 +160,10 @@ def long_rows(col, variable: str, level, stats: dict[str, np.ndarray]) -> pd.Dat
     """Long rows from aligned arrays (one entry per cell), the statistics of a cell together."""
     col = np.asarray(col)
     levels = np.broadcast_to(np.asarray(level, dtype=object), col.shape)
-    parts = [pd.DataFrame({"col": col, "variable": variable, "variable_level": levels, "stat_name": name,
-                           "stat": np.asarray(values, dtype=float), "_cell": np.arange(len(col))})
-             for name, values in stats.items()]
-    out = pd.concat(parts, ignore_index=True).sort_values("_cell", kind="stable")
-    return out.drop(columns="_cell").reset_index(drop=True)
+    values = np.column_stack([np.broadcast_to(np.asarray(v, dtype=float), col.shape) for v in stats.values()])
+    return pd.DataFrame({"col": np.repeat(col, len(stats)), "variable": variable,
+                         "variable_level": np.repeat(levels, len(stats)),
+                         "stat_name": np.tile(np.array(list(stats)), len(col)), "stat": values.ravel()})
 
 
 def big_n(columns: Columns, variable: str = HEADER_N) -> pd.DataFrame:
@@ -179,17 +178,15 @@ def count_subjects(stacked: pd.DataFrame, n_columns: int, variable: str, level: 
     the number of records (`events`). Every column x level of `levels` appears (n = 0 where no
     subject); records of other levels are ignored."""
     counted = stacked.loc[stacked[level].isin(levels), ["col", level, "USUBJID"]]
-    subjects = counted.drop_duplicates()
-    # Keys as columns of their own: given as a list of arrays, pandas takes the list for column names
-    # when it is as long as the frame (a study of 2 subjects).
-    keys = pd.DataFrame({"col": _column_key(subjects["col"], n_columns),
-                         "level": pd.Categorical(subjects[level], categories=levels)})
-    n = keys.groupby(["col", "level"], observed=False).size()
-    col = n.index.get_level_values(0).to_numpy(dtype=np.int64)
-    var_level = n.index.get_level_values(1).astype(str).to_numpy(dtype=object)
-    # level-major order: a level's cells across the columns together, as the table reads
-    order = np.lexsort((col, n.index.codes[1]))
-    col, var_level, counts = col[order], var_level[order], n.to_numpy(dtype=float)[order]
+    # Cells in level-major order (a level's cells across the columns together, as the table reads):
+    # cell = level index * n_columns + col; a subject counts once per cell.
+    cell = pd.Index(levels).get_indexer(counted[level]) * n_columns + counted["col"].to_numpy(dtype=np.int64)
+    subject = pd.factorize(counted["USUBJID"], use_na_sentinel=False)[0]
+    distinct = np.unique(cell * max(len(subject), 1) + subject) // max(len(subject), 1)
+    n_cells = len(levels) * n_columns
+    counts = np.bincount(distinct, minlength=n_cells).astype(float)
+    col = np.tile(np.arange(n_columns, dtype=np.int64), len(levels))
+    var_level = np.repeat(np.array([str(v) for v in levels], dtype=object), n_columns)
     total = np.asarray(denominator, dtype=float)[col]
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(total > 0, counts / total, np.nan)
@@ -198,9 +195,7 @@ def count_subjects(stacked: pd.DataFrame, n_columns: int, variable: str, level: 
         low, high = clopper_pearson(counts, total)
         stats = {"n": counts, "N": total, "p": p, "ci_low": low, "ci_high": high}
     if with_events:
-        records = pd.DataFrame({"col": _column_key(counted["col"], n_columns),
-                                "level": pd.Categorical(counted[level], categories=levels)})
-        stats["events"] = records.groupby(["col", "level"], observed=False).size().to_numpy(dtype=float)[order]
+        stats["events"] = np.bincount(cell, minlength=n_cells).astype(float)
     return long_rows(col, variable, var_level, stats)
 
 
