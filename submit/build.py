@@ -10,8 +10,9 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from submit.project import Specs, adam_dir, sdtm_dir
 from submit.raw.reader import RawExtract, read_raw
 from submit.adam.build import build_adam
 from submit import __version__
+from submit.dataset_io import DatasetFolder
 from submit.dataset_json import write_dataset_json
 from submit.define import load_define_inputs, write_define
 from submit.guides import GuideInputs, check_document_links, guide_document, read_report, study_explanations, \
@@ -131,6 +133,10 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                     inputs = with_guide(load_define_inputs(), result.spec.study.standard, SHOWN[layer])
                     write_define(result.spec, frames_of(result), staging / folders[layer], study, inputs=inputs,
                                  written_later={guide_document(SHOWN[layer]).href})
+            # The last stage that needs the build's frames in memory: later ones read the XPTs, and the
+            # frames' memory (most of a large study's) is not held through Dataset-JSON and validation.
+            for layer, result in layers.items():
+                layers[layer] = WrittenLayer(result.spec, DatasetFolder(staging / folders[layer], frames_of(result)))
 
         if defined:
             steps.append((f"write and check define.xml ({', '.join(SHOWN[layer] for layer in defined)})", define))
@@ -162,6 +168,7 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
                     continue
                 write_guide(GuideInputs(study, specs.folder, SHOWN[layer], result.spec, frames_of(result), report,
                                         explanations, from_raw, __version__), staging / folders[layer])
+                del layers[layer]  # its datasets read back for the guide: freed before the next layer's
                 check_document_links(staging / folders[layer] / "define.xml")
 
         if defined:  # each layer whose define.xml the build writes gets its guide
@@ -184,7 +191,14 @@ def run_build(specs: Specs, raw_dir: Path | None, out_dir: Path, build_date: dt.
         publish(staging, out_dir)
 
 
-def frames_of(result) -> dict[str, pd.DataFrame]:
+@dataclass(frozen=True)
+class WrittenLayer:
+    """A layer once its XPTs and define.xml are written: its spec, and its datasets read back on demand."""
+    spec: object  # the layer's Spec; None for an SDTM package taken with its own define.xml
+    datasets: DatasetFolder
+
+
+def frames_of(result) -> Mapping[str, pd.DataFrame]:
     """The datasets of an SDTM or ADaM build result, by name."""
     return result.domains if hasattr(result, "domains") else result.datasets
 

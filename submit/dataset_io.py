@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -236,3 +237,29 @@ def read_dataset(path: str | Path, as_text: bool = False,
             raise InputError(f"unknown text encoding {encoding!r}", [Problem(
                 str(path), f"{encoding!r} is not an encoding name (e.g. utf-8, cp1252, latin-1)")]) from None
     return READERS[fmt](path, as_text, encoding)
+
+
+class DatasetFolder(Mapping):
+    """The datasets `names` of a folder of XPTs as a read-only mapping, each read from its file the
+    first time it is asked for (SAS dates left as numbers): what the build's last stages read once
+    its own frames are freed, so that their memory is not held through validation (issue 19)."""
+
+    def __init__(self, folder: Path, names: Iterable[str]):
+        self.folder, self.names = Path(folder), tuple(names)
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.names:
+            raise KeyError(name)
+        if name not in self._read:
+            self._read[name] = read_dataset(self.folder / f"{name.lower()}.xpt", as_text=True)[0]
+        return self._read[name]
+
+    def __contains__(self, name) -> bool:  # Mapping's would read the file
+        return name in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)

@@ -93,3 +93,20 @@ def test_text_that_is_not_utf8_goes_to_pyreadstat(tmp_path):
         XptFile(path).frame()
     df, meta = read_dataset(path, as_text=True)
     assert df["B"].tolist() == ["café"] and meta.encoding == "cp1252"
+
+
+def test_dataset_folder_reads_each_dataset_when_first_asked(tmp_path):
+    # The build's last stages read the XPTs through DatasetFolder once its frames are freed.
+    from submit.dataset_io import DatasetFolder  # noqa: PLC0415
+
+    meta = XptDataset("DM", "", (V("USUBJID", "", "char", 4), V("AGE", "", "num")))
+    write_xpt(pd.DataFrame({"USUBJID": ["S-01", "S-02"], "AGE": [61.0, 7.5]}), meta, tmp_path / "dm.xpt", CREATED)
+    write_xpt(pd.DataFrame({"USUBJID": ["S-01"], "AGE": [1.0]}), XptDataset("AE", "", meta.variables),
+              tmp_path / "ae.xpt", CREATED)
+    folder = DatasetFolder(tmp_path, ["DM", "AE"])
+    (tmp_path / "ae.xpt").unlink()  # nothing read yet: DM still reads, AE fails only when asked for
+    assert list(folder) == ["DM", "AE"] and len(folder) == 2 and "AE" in folder and "LB" not in folder
+    assert folder["DM"]["USUBJID"].tolist() == ["S-01", "S-02"] and folder["DM"]["AGE"].tolist() == [61.0, 7.5]
+    assert folder.get("LB") is None
+    with pytest.raises(Exception):
+        folder["AE"]

@@ -65,13 +65,18 @@ def populations(g: GuideInputs) -> list[Block]:
             Table(("Flag", "Label", "Y", "N", "Missing", "Derivation"), rows, (0.8, 1.6, 0.4, 0.4, 0.6, 3.6))]
 
 
+def _is_text(column: pd.Series) -> bool:
+    """A character variable, whether the frame is the build's or read back from the XPT."""
+    return not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column))
+
+
 def treatment_variables(g: GuideInputs) -> list[Block]:
     adsl = g.frames.get("ADSL")
     if adsl is None:
         return [Paragraph("The package has no ADSL.")]
     labels = {v.name: v.label for v in g.spec.variables_of("ADSL")}
     names = [c for c in adsl.columns if TREATMENT.match(c)]
-    rows = tuple((c, labels.get(c, ""), _value_counts(adsl[c]) if adsl[c].dtype == object
+    rows = tuple((c, labels.get(c, ""), _value_counts(adsl[c]) if _is_text(adsl[c])
                   else f"numeric, {int(adsl[c].notna().sum())} non-missing",
                   _derivation(g, "ADSL", c)) for c in names)
     if not rows:
