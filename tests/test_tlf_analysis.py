@@ -27,6 +27,7 @@ from submit.cli import main
 from submit.errors import InputError
 from submit.tlf import TOTAL, load_shells
 from submit.tlf.analysis import AdamData, XptFolder, analyze, read_adam
+from submit.tlf.analysis.data import _normalized
 from submit.tlf.shell import LEVEL_PATH_SEPARATOR, AnalysisRef, TableShell
 
 REPO = Path(__file__).resolve().parents[1]
@@ -558,4 +559,41 @@ def test_xpt_folder_reads_each_requested_column_once_with_dates_as_datetimes(ada
     both = folder.frame("ADSL", ["DTHFL", "USUBJID"])
     assert list(both.columns) == ["DTHFL", "USUBJID"]
     assert both["DTHFL"].tolist() == xpt("adsl")["DTHFL"].tolist()  # blanks stay ""
-    assert list(folder.datasets._read["ADSL"].columns) == ["USUBJID", "TRTSDT", "DTHFL"]
+    assert list(folder.datasets._read["ADSL"]) == ["USUBJID", "TRTSDT", "DTHFL"]
+
+
+def _as_pyreadstat_reads(path: Path) -> pd.DataFrame:
+    return _normalized(*pyreadstat.read_xport(str(path)))
+
+
+def test_xpt_folder_gives_the_frames_pyreadstat_gives(adam_dir):
+    """The numpy XPT reader decodes what the analyses read; the frames (values, dtypes, dates)
+    are those pyreadstat's conversions gave, column by column as asked and whole."""
+    folder = XptFolder(adam_dir)
+    for name, path in folder.paths.items():
+        expected = _as_pyreadstat_reads(path)
+        columns = list(expected.columns)
+        for start in range(0, len(columns), 7):
+            part = columns[start:start + 7][::-1]
+            pd.testing.assert_frame_equal(folder.read(name, part), expected[part], check_exact=True)
+        pd.testing.assert_frame_equal(folder.read(name, columns), expected, check_exact=True)
+
+
+@pytest.mark.parametrize("version", [5, 8])
+def test_xpt_folder_converts_sas_dates_as_pyreadstat_does(tmp_path, version):
+    """Dates, date-times (fractions, before 1960, all missing), time formats and an empty dataset;
+    version 8 is not the numpy reader's: pyreadstat reads it."""
+    nan = np.nan
+    frame = pd.DataFrame({"USUBJID": ["A", "", "C", "D"], "DALL": [nan] * 4, "DPART": [18000.0, nan, -5.7, 18000.9],
+                          "MDYALL": [nan] * 4, "MDY": [1.0, 2.5, nan, -400.2], "DTALL": [nan] * 4,
+                          "DT": [1.5e9, nan, -1000.25, 1.23456789e9 + 0.0000015], "E8DT": [86399.9999996, 0.5, nan, 1e9],
+                          "ISODA": [0.0, 1.0, 2.0, 3.0], "TM": [3600.0, nan, 5.5, 0.0], "NUM": [1.0, nan, 3.0, 4.0]})
+    formats = {"DALL": "DATE9.", "DPART": "DATE9.", "MDYALL": "MMDDYY10.", "MDY": "MMDDYY10.", "DTALL": "DATETIME20.",
+               "DT": "DATETIME20.", "E8DT": "E8601DT.", "ISODA": "E8601DA.", "TM": "TIME8.", "NUM": "8.2"}
+    for name, rows in (("some", frame), ("none", frame.iloc[:0])):
+        pyreadstat.write_xport(rows, str(tmp_path / f"{name}.xpt"), file_format_version=version,
+                               variable_format=formats, table_name=name.upper())
+    folder = XptFolder(tmp_path)
+    for name in ("SOME", "NONE"):
+        expected = _as_pyreadstat_reads(folder.paths[name])
+        pd.testing.assert_frame_equal(folder.read(name, list(frame.columns)), expected, check_exact=True)
