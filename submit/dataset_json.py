@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import nullcontext
+from dataclasses import dataclass
 from json.encoder import encode_basestring
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from submit.xpt.formats import parse_format, temporal_kind
 log = logging.getLogger("submit.dataset_json")
 DATASET_JSON_VERSION = "1.1.0"
 NDJSON_MIN_RECORDS = 100_000
+ROWS_PER_BLOCK = 50_000  # rows encoded and written at a time
 SCHEMA = Path(__file__).parent / "schemas" / "dataset-json-1.1.schema.json"
 DEFINE = "define.xml"
 # define.xml DataType of a text variable -> Dataset-JSON dataType
@@ -65,20 +68,15 @@ def write_dataset_json(folder: Path, ndjson_min_records: int = NDJSON_MIN_RECORD
         if not group.href.lower().endswith(".xpt") or not xpt.is_file():
             continue
         try:
-            metadata, rows = dataset_document(define, group, xpt)
+            metadata, columns = dataset_document(define, group, xpt)
         except DataCheckError as exc:
             problems += exc.problems
             continue
-        target = xpt.with_suffix(".json")
-        head = _dumps({**metadata, "rows": []})  # "rows" comes last: its "[]}" is where the rows go
-        target.write_bytes(head[:-2] + ",".join(rows).encode("utf-8") + b"]}\n")
-        written.append(target)
+        targets = [xpt.with_suffix(".json")]
         if metadata["records"] >= ndjson_min_records:
-            target = xpt.with_suffix(".ndjson")
-            with target.open("wb") as out:
-                out.write(_dumps(metadata) + b"\n")
-                out.writelines((row + "\n").encode("utf-8") for row in rows)
-            written.append(target)
+            targets.append(xpt.with_suffix(".ndjson"))
+        _write_rows(metadata, columns, *targets)
+        written += targets
     if problems:
         for path in written:  # no half-written set of files
             path.unlink()
@@ -91,20 +89,63 @@ def _dumps(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
-def dataset_document(define: Define, group: Group, xpt: Path) -> tuple[dict, list[str]]:
-    """The metadata (every attribute but rows, in the specification's order) and the rows of one
-    dataset, each as its JSON text (what `_dumps` gives for the row's array)."""
+def _write_rows(metadata: dict, columns: list[Encoded], json_path: Path, ndjson_path: Path | None = None) -> None:
+    """The document (and its NDJSON) written ROWS_PER_BLOCK rows at a time: memory holds one block's
+    text, never the dataset's."""
+    head = _dumps({**metadata, "rows": []})  # "rows" comes last: its "[]}" is where the rows go
+    records = metadata["records"]
+    with json_path.open("wb") as out, (ndjson_path.open("wb") if ndjson_path else nullcontext()) as lines:
+        out.write(head[:-2])
+        if lines:
+            lines.write(_dumps(metadata) + b"\n")
+        for start in range(0, records, ROWS_PER_BLOCK):
+            stop = min(start + ROWS_PER_BLOCK, records)
+            row = _row_texts(columns, start, stop)
+            text = _joined(row, "],")  # each row followed by ",": the last one's is dropped
+            out.write(text[:-1] if stop == records else text)
+            if lines:
+                lines.write(_joined(row, "]\n"))
+        out.write(b"]}\n")
+
+
+def _row_texts(columns: list[Encoded], start: int, stop: int) -> pa.Array:
+    """Rows start..stop-1 as their JSON array texts without the brackets ("1,\"A\",null")."""
+    if not columns:
+        return pa.array([""] * (stop - start), pa.string())
+    return pc.binary_join_element_wise(*(c.texts.take(c.codes[start:stop]) for c in columns), ",")
+
+
+def _joined(rows: pa.Array, close: str) -> memoryview:
+    """"[" + row + close for every row, concatenated: the data buffer of the joined Arrow array."""
+    texts = pc.binary_join_element_wise("[", rows, close, "")
+    offsets = np.frombuffer(texts.buffers()[1], np.int32)
+    first, last = offsets[texts.offset], offsets[texts.offset + len(texts)]
+    return memoryview(texts.buffers()[2])[first:last]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One column as its JSON texts: the distinct values' texts and, per row, which one it is."""
+    codes: np.ndarray  # int32, one per row
+    texts: pa.StringArray
+
+
+def dataset_document(define: Define, group: Group, xpt: Path) -> tuple[dict, list[Encoded]]:
+    """The metadata (every attribute but rows, in the specification's order) and the columns of one
+    dataset as JSON texts (what `_dumps` gives for each value)."""
     df, meta = read_dataset(xpt, as_text=True)  # SAS dates stay numbers; blanks are ""
     items = {define.items[oid].name: define.items[oid] for oid in group.items if oid in define.items}
     missing = [Problem(str(xpt), f"{group.name}.{name} has no ItemDef in {DEFINE}") for name in df.columns
                if name not in items]
     if missing:
         raise DataCheckError(f"{xpt.name}: variables define.xml does not describe", missing)
+    records = len(df)
     columns, values, problems = [], [], []
-    for name in df.columns:
-        column, converted, problem = _column(items[name], group, df[name], meta.variables[name].type == "num", xpt)
+    for name in list(df.columns):
+        series = df.pop(name)  # freed once encoded
+        column, encoded, problem = _column(items[name], group, series, meta.variables[name].type == "num", xpt)
         columns.append(column)
-        values.append(converted)
+        values.append(encoded)
         problems += problem
     if problems:
         raise DataCheckError(f"{xpt.name}: values Dataset-JSON cannot carry", problems)
@@ -119,53 +160,40 @@ def dataset_document(define: Define, group: Group, xpt: Path) -> tuple[dict, lis
         "metaDataVersionOID": head["MetaDataVersionOID"],
         "metaDataRef": DEFINE,
         "itemGroupOID": group.oid,
-        "records": len(df),
+        "records": records,
         "name": group.name,
         "label": group.label,
         "columns": columns,
     }
     metadata = {k: v for k, v in metadata.items() if v != "" and v != {"name": "", "version": ""}}
-    return metadata, _row_texts(values, len(df))
-
-
-def _json_value(value) -> str:
-    """What `_dumps` writes for one value: text through json's own string encoder (ensure_ascii=False)."""
-    return encode_basestring(value) if isinstance(value, str) else json.dumps(value, allow_nan=False)
-
-
-def _row_texts(columns: list[list], records: int) -> list[str]:
-    """Each row's JSON array text, column by column: every distinct value of a column is encoded
-    once (json.dumps as `_dumps` does it) and the rows are joined by Arrow, not a Python step per
-    value."""
-    if not columns:
-        return ["[]"] * records
-    texts = []
-    for values in columns:
-        codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-        encoded = np.array([_json_value(v) for v in distinct] + ["null"], dtype=object)  # code -1 (None): null
-        texts.append(pa.array(encoded[codes], type=pa.string()))
-    joined = pc.binary_join_element_wise(*texts, ",")
-    return pc.binary_join_element_wise("[", joined, "]", "").to_pylist()
+    return metadata, values
 
 
 def _column(item: Item, group: Group, series: pd.Series, numeric: bool,
-            xpt: Path) -> tuple[dict, list, list[Problem]]:
-    """Column metadata, the values as JSON values, and the problems of one variable."""
+            xpt: Path) -> tuple[dict, Encoded, list[Problem]]:
+    """Column metadata, the values as JSON texts, and the problems of one variable."""
     kind = temporal_kind(parse_format(item.display_format)) if numeric and item.display_format else None
-    target = None
+    target, problems = None, []
     if not numeric:
         data_type = TEXT_TYPES.get(item.data_type, "string")
-        values = series.to_numpy(dtype=object, na_value="").tolist()
-        problems = []
-    elif kind:
-        data_type, target = kind, "integer"
-        values, problems = _iso(series, kind, item, group, xpt)
-    elif item.data_type == "integer":
-        data_type = "integer"
-        values, problems = _integers(series, item, group, xpt)
+        encoded = _strings(series)
     else:
-        data_type, target = "decimal", "decimal"
-        values, problems = _decimals(series), []
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+        codes, distinct = _factorized(numbers)
+        if kind:
+            data_type, target = kind, "integer"
+            texts = _quoted(_iso(distinct, kind))
+            problems = _iso_problems(numbers, kind, item, group, xpt)
+        elif item.data_type == "integer":
+            data_type = "integer"
+            texts = _integers(distinct)
+            fractional = ~np.isnan(numbers) & (numbers != np.round(numbers))
+            problems = _first_rows(fractional, xpt, item.name,
+                                   f"{group.name}.{item.name} is integer in {DEFINE} but holds a fraction")
+        else:
+            data_type, target = "decimal", "decimal"
+            texts = _quoted(_decimals(distinct))
+        encoded = Encoded(codes, texts)
     column = {"itemOID": item.oid, "name": item.name, "label": item.label, "dataType": data_type}
     if target:
         column["targetDataType"] = target
@@ -175,7 +203,7 @@ def _column(item: Item, group: Group, series: pd.Series, numeric: bool,
         column["displayFormat"] = item.display_format
     if item.oid in group.key_sequence:
         column["keySequence"] = group.key_sequence[item.oid]
-    return column, values, problems
+    return column, encoded, problems
 
 
 def _first_rows(mask: np.ndarray, xpt: Path, what: str, message: str) -> list[Problem]:
@@ -183,45 +211,66 @@ def _first_rows(mask: np.ndarray, xpt: Path, what: str, message: str) -> list[Pr
     return [Problem(str(xpt), message, row=int(r) + 1, column=what) for r in rows]
 
 
-def _integers(series: pd.Series, item: Item, group: Group, xpt: Path) -> tuple[list, list[Problem]]:
-    numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+def _factorized(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the position of its value among the distinct ones, and those values: told apart by
+    their bits, so that -0.0 and 0.0 (written "-0" and "0") stay apart."""
+    codes, distinct = pd.factorize(numbers.view(np.int64))
+    return codes.astype(np.int32), np.asarray(distinct, np.int64).view(np.float64)
+
+
+def _strings(series: pd.Series) -> Encoded:
+    """Text as JSON strings (json's own encoder, ensure_ascii=False), each distinct value encoded
+    once; blanks are ""."""
+    values = pc.fill_null(pa.chunked_array([pa.array(series, pa.string(), from_pandas=True)]), "")
+    dictionary = pc.dictionary_encode(values).combine_chunks()
+    texts = [encode_basestring(v) for v in dictionary.dictionary.to_pylist()]
+    return Encoded(dictionary.indices.to_numpy(zero_copy_only=False).astype(np.int32), pa.array(texts, pa.string()))
+
+
+def _quoted(values: pa.Array) -> pa.Array:
+    """Text values without characters JSON escapes (numbers, ISO 8601) as JSON strings; null as null."""
+    return pc.fill_null(pc.binary_join_element_wise('"', values, '"', ""), "null")
+
+
+def _integers(numbers: np.ndarray) -> pa.Array:
+    """Whole numbers as JSON integers (json.dumps of a Python int); NaN as null."""
     missing = np.isnan(numbers)
-    fractional = ~missing & (numbers != np.round(numbers))
-    values = np.where(missing, 0, numbers).astype(np.int64).astype(object)  # Python ints
-    values[missing] = None
-    return values.tolist(), _first_rows(fractional, xpt, item.name,
-                                        f"{group.name}.{item.name} is integer in {DEFINE} but holds a fraction")
+    values = pa.array(np.where(missing, 0, numbers).astype(np.int64), mask=missing)
+    return pc.fill_null(values.cast(pa.string()), "null")
 
 
-def _decimals(series: pd.Series) -> list:
+def _decimals(numbers: np.ndarray) -> pa.Array:
     """The shortest positional decimal that reads back to the same double: Arrow's number to text
     cast (shortest round trip, "162" for 162.0, null for NaN), its rare exponent form ("1e-7")
     written out positionally."""
-    numbers = series.to_numpy(dtype="float64", na_value=np.nan)
     texts = pa.array(numbers, from_pandas=True).cast(pa.string())
     exponent = np.flatnonzero(pc.fill_null(pc.match_substring(texts, "e"), False).to_numpy(zero_copy_only=False))
+    if not len(exponent):
+        return texts
     values = texts.to_pylist()
     for i in exponent:
         values[i] = np.format_float_positional(numbers[i], unique=True, trim="-")
-    return values
+    return pa.array(values, pa.string())
 
 
-def _iso(series: pd.Series, kind: str, item: Item, group: Group, xpt: Path) -> tuple[list, list[Problem]]:
-    """SAS dates (days since 1960), datetimes or times (seconds) as ISO 8601 text; a fraction of a day
-    or second is refused: the ISO value would drop it."""
-    numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+def _iso(numbers: np.ndarray, kind: str) -> pa.Array:
+    """SAS dates (days since 1960), datetimes or times (seconds) as ISO 8601 text; null for missing."""
     missing = np.isnan(numbers)
-    fractional = ~missing & (numbers != np.round(numbers))
     origin = pd.Timestamp("1970-01-01") if kind == "time" else SAS_EPOCH
     stamps = origin + pd.to_timedelta(pd.Series(np.where(missing, 0, numbers)), unit=_UNIT[kind])
-    values = np.array(stamps.dt.strftime(_ISO[kind]), dtype=object)
-    values[missing] = None
+    return pa.array(np.array(stamps.dt.strftime(_ISO[kind]), dtype=object), pa.string(), mask=missing)
+
+
+def _iso_problems(numbers: np.ndarray, kind: str, item: Item, group: Group, xpt: Path) -> list[Problem]:
+    """A fraction of a day or second is refused (the ISO value would drop it), and a time outside the day."""
+    missing = np.isnan(numbers)
+    fractional = ~missing & (numbers != np.round(numbers))
     out_of_day = ~missing & ((numbers < 0) | (numbers >= 86400)) if kind == "time" else np.zeros_like(missing)
     problems = _first_rows(fractional, xpt, item.name, f"{group.name}.{item.name} ({item.display_format}) holds a "
                                                       f"fraction of a {'day' if kind == 'date' else 'second'}")
     problems += _first_rows(out_of_day, xpt, item.name,
                             f"{group.name}.{item.name} ({item.display_format}) holds a time outside 0-24 h")
-    return values.tolist(), problems
+    return problems
 
 
 def read_dataset_json(path: str | Path) -> pd.DataFrame:

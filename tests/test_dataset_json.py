@@ -203,3 +203,22 @@ def test_the_build_writes_them_by_default_and_lists_them_in_the_manifest(tmp_pat
     assert not list(sdtm.glob("*.json"))
     result = CliRunner().invoke(main, [*args, "--formats", "json"])
     assert result.exit_code != 0 and "--formats" in result.output
+
+
+def test_rows_written_in_blocks_give_the_same_bytes(tmp_path, monkeypatch):
+    """Blocks of 1 and 2 rows (the last one short) write what one block writes, with repeated
+    values and text escaped as json escapes it."""
+    import submit.dataset_json as dataset_json
+
+    values = {"USUBJID": ['A "q"', "b\\", "A \"q\"", ""], "N": [1.0, np.nan, 1.0, -3.0],
+              "X": [0.0, 162.9, np.nan, 1e-7]}
+    folder = _tiny_folder(tmp_path, values, {}, {"USUBJID": "text", "N": "integer", "X": "float"})
+    written = {}
+    for block in (50_000, 2, 1):
+        monkeypatch.setattr(dataset_json, "ROWS_PER_BLOCK", block)
+        write_dataset_json(folder, ndjson_min_records=2)
+        written[block] = [(folder / name).read_bytes() for name in ("adx.json", "adx.ndjson")]
+    assert written[1] == written[2] == written[50_000]
+    doc = json.loads(written[1][0])
+    assert doc["rows"] == [['A "q"', 1, "0"], ["b\\", None, "162.9"], ['A "q"', 1, None], ["", -3, "0.0000001"]]
+    assert written[1][0] == dataset_json._dumps(doc) + b"\n"
