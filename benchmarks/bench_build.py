@@ -120,8 +120,8 @@ def run_cli() -> dict:
     return result
 
 
-SHORT = ("imports", "simulate", "export", "copy", "read", "SDTM", "ADaM", "render the TLFs", "define", "Dataset-JSON",
-         "validate", "guides", "finish the TLFs", "manifest")
+SHORT = ("imports", "simulate", "export", "copy", "read", "define", "Dataset-JSON", "validate", "guides",
+         "render the TLFs", "finish the TLFs", "manifest", "SDTM", "ADaM")  # first match names the column
 
 
 def short(stage: str) -> str:
@@ -132,12 +132,13 @@ def short(stage: str) -> str:
 def table(results: list[dict]) -> str:
     """Markdown: one row per size, one column per stage (seconds), then build, bare writer, ratio, peak."""
     sized = [r for r in results if r.get("stages")]
-    names = [n for n in dict.fromkeys(n for r in sized for n in r["stages"])
-             if not n.startswith(("BUILD", "bare"))]
-    lines = ["| size | " + " | ".join(short(n) for n in names) + " | build | CPU | bare writer | ratio | peak |",
+    columns = [{short(n): t for n, (t, _) in r["stages"].items() if not n.startswith(("BUILD", "bare"))}
+               for r in sized]
+    names = list(dict.fromkeys(n for c in columns for n in c))
+    lines = ["| size | " + " | ".join(names) + " | build | CPU | bare writer | ratio | peak |",
              "|" + "---|" * (len(names) + 6)]
-    for r in sized:
-        cells = [f"{r['stages'][n][0]:.1f}" if n in r["stages"] else "" for n in names]
+    for r, column in zip(sized, columns):
+        cells = [f"{column[n]:.1f}" if n in column else "" for n in names]
         lines.append(f"| {r['size']} | " + " | ".join(cells) + f" | {r['build']:.1f} s | {r['cpu']:.1f} s | "
                      f"{r['bare']:.1f} s ({r['xpt_mb']} MB) | {r['build'] / r['bare']:.1f}x | "
                      f"{r['peak'] / 1024:.2f} GB |")
