@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -102,3 +104,22 @@ def test_a_study_of_one_or_two_subjects_builds_every_output(subjects, tmp_path):
     assert len(index) == 1 + 26
     primary = (tmp_path / "out" / "tlf" / "ard" / "14.2.1.1.csv").read_text()
     assert f"14.2.1.1,,Total,BIGN,,N,N,{subjects}.0" in primary
+
+
+# SHA-256 of the default package's files as built before issue 19's speed work (commit 5329ab8):
+# performance work must not change a byte. Documents (DOCX, RTF, PNG, PDF, XLSX) are left out: their
+# bytes follow matplotlib's and LibreOffice's versions, which CI installs afresh; validation.json
+# names the output folder; tlf_index.csv holds the PDF's pages (empty without LibreOffice). An
+# intended change of output regenerates the fixture in the same commit, saying why.
+REFERENCE = Path(__file__).parent / "fixtures" / "default_package_sha256.json"
+
+
+def test_build_gives_the_bytes_of_the_reference_package(built):
+    reference = json.loads(REFERENCE.read_text())
+    manifest = {f["path"]: f["sha256"] for f in json.loads((built / "manifest.json").read_text())["files"]}
+    assert sorted(set(reference) - set(manifest)) == []
+    changed = sorted(path for path, digest in reference.items() if manifest[path] != digest)
+    assert changed == []
+    for path, digest in manifest.items():  # the manifest is true to the files
+        if path in reference:
+            assert hashlib.sha256((built / path).read_bytes()).hexdigest() == digest
