@@ -442,3 +442,14 @@ def test_every_study_shell_renders_into_the_package(tmp_path, context, layout):
     assert "updateFields" not in _docx_xml(tmp_path / "tlf" / "tlf_all.docx", "word/settings.xml")
     with pytest.raises(InputError, match="99.9"):
         write_tlf_package(shells, {"99.9": pd.DataFrame()}, tmp_path / "other", context, layout)
+
+
+def test_docx_bytes_are_the_same_through_python_docx_public_save(response_shell, context, layout, tmp_path,
+                                                                  monkeypatch):
+    # The writer takes the package members from python-docx's private PackageWriter steps; a version
+    # without them falls back on Document.save, which must give the very same file.
+    output = render_output(response_shell, response_ard(), context, layout, tmp_path)
+    write_docx([output], tmp_path / "private.docx", layout, context, title="t")
+    monkeypatch.setattr("submit.tlf.docx_writer._WRITER_STEPS", ("_a_step_this_python_docx_lacks",))
+    write_docx([output], tmp_path / "public.docx", layout, context, title="t")
+    assert (tmp_path / "public.docx").read_bytes() == (tmp_path / "private.docx").read_bytes()

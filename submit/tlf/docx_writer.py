@@ -96,9 +96,19 @@ class _Members:
         self.files[uri.membername] = blob
 
 
+_WRITER_STEPS = ("_write_content_types_stream", "_write_pkg_rels", "_write_parts")  # python-docx 1.1-1.2
+
+
 def _package_members(doc) -> dict[str, bytes]:
     """The members `doc.save` would zip, by name, without zipping them (they are zipped once, by
-    zip_members): python-docx's OpcPackage.save with a writer that keeps the bytes."""
+    zip_members): python-docx's OpcPackage.save with a writer that keeps the bytes. Those steps are
+    private to python-docx: a version without them gets the members from its public save (slower,
+    the same members)."""
+    if not all(hasattr(PackageWriter, step) for step in _WRITER_STEPS):
+        saved = io.BytesIO()
+        doc.save(saved)
+        with zipfile.ZipFile(saved) as package:
+            return {name: package.read(name) for name in package.namelist()}
     package = doc.part.package
     for part in package.parts:
         part.before_marshal()
